@@ -1,0 +1,31 @@
+"""Navigation by role, built once per request for base.html."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.urls import reverse
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    url: str
+    name: str
+
+
+def navigation(request) -> dict:
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"nav_items": []}
+    items: list[NavItem] = []
+    if user.is_rep or user.is_admin_role:
+        items.append(NavItem("My calls", reverse("callprep:my_calls"), "my_calls"))
+    if user.is_executive or user.is_admin_role:
+        items.append(NavItem("Review queue", reverse("callprep:review_queue"), "review_queue"))
+    if user.is_manager or user.is_executive or user.is_admin_role:
+        items.append(NavItem("Dashboard", reverse("callprep:dashboard"), "dashboard"))
+    if user.is_admin_role and user.is_staff:
+        items.append(NavItem("Admin", reverse("admin:index"), "admin"))
+    current = getattr(getattr(request, "resolver_match", None), "url_name", None)
+    return {"nav_items": items, "nav_current": current}

@@ -1,0 +1,16 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from accounts import views as account_views
+from callprep import views as callprep_views
+
+admin.site.site_header = "SalesPrep administration"
+admin.site.site_title = "SalesPrep admin"
+
+urlpatterns = [
+    path("", account_views.home, name="home"),
+    path("healthz", callprep_views.healthz, name="healthz"),
+    path("auth/", include("accounts.auth_urls")),
+    path("", include("callprep.urls")),
+    path("admin/", admin.site.urls),
+]
