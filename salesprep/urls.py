@@ -11,6 +11,7 @@ urlpatterns = [
     path("", account_views.home, name="home"),
     path("healthz", callprep_views.healthz, name="healthz"),
     path("auth/", include("accounts.auth_urls")),
+    path("accounts/", include("accounts.urls")),
     path("", include("callprep.urls")),
     path("admin/", admin.site.urls),
 ]

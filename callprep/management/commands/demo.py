@@ -33,10 +33,10 @@ class Command(BaseCommand):
         started = time.monotonic()
         call_command("migrate", interactive=False, verbosity=0)
         users = demo.seed()
-        self.stdout.write(self.style.SUCCESS("Demo data is ready (fictional companies and people)."))
         self.stdout.write(
-            f"Demo users: {', '.join(users)} — password: {demo.DEMO_PASSWORD}"
+            self.style.SUCCESS("Demo data is ready (fictional companies and people).")
         )
+        self.stdout.write(f"Demo users: {', '.join(users)} — password: {demo.DEMO_PASSWORD}")
         if seed_only:
             return
         self._run(host, port, started)
@@ -45,8 +45,15 @@ class Command(BaseCommand):
         python = sys.executable
         worker = subprocess.Popen(
             [
-                python, "-m", "celery", "-A", "salesprep", "worker", "--beat",
-                "--loglevel=INFO", "--concurrency=2",
+                python,
+                "-m",
+                "celery",
+                "-A",
+                "salesprep",
+                "worker",
+                "--beat",
+                "--loglevel=INFO",
+                "--concurrency=2",
                 f"--schedule={settings.CELERY_BEAT_SCHEDULE_FILENAME}",
             ],
         )

@@ -1,0 +1,28 @@
+# One image for web, worker and beat (see docker-compose.yml).
+FROM python:3.13-slim-bookworm
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    UV_COMPILE_BYTECODE=1 \
+    UV_LINK_MODE=copy \
+    UV_PROJECT_ENVIRONMENT=/opt/venv \
+    PATH="/opt/venv/bin:$PATH"
+
+RUN pip install --no-cache-dir uv \
+    && useradd --create-home --uid 1000 salesprep
+
+WORKDIR /app
+COPY pyproject.toml uv.lock .python-version ./
+RUN uv sync --frozen --no-dev --no-install-project
+
+COPY . .
+# collectstatic needs settings that load; these values exist only for this build step.
+RUN DEBUG=false SECRET_KEY=build-only-not-secret ALLOWED_HOSTS=localhost \
+    STATIC_ROOT=/app/staticfiles SALESPREP_VAR_DIR=/tmp/build-var \
+    python manage.py collectstatic --noinput \
+    && mkdir -p /app/var && chown -R salesprep:salesprep /app/var
+
+USER salesprep
+ENV STATIC_ROOT=/app/staticfiles
+EXPOSE 8000
+CMD ["gunicorn", "salesprep.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]

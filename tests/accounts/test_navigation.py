@@ -1,0 +1,57 @@
+import pytest
+from django.urls import reverse
+
+
+def nav_labels(response) -> list[str]:
+    return [item.label for item in response.context["nav_items"]]
+
+
+@pytest.mark.parametrize(
+    ("fixture", "expected"),
+    [
+        ("alice", ["My calls"]),
+        ("mallory", ["Dashboard"]),
+        ("victor", ["Review queue", "Dashboard"]),
+        ("ada", ["My calls", "Review queue", "Dashboard", "Admin"]),
+        ("nobody", []),
+    ],
+)
+def test_navigation_follows_the_role(client, request, fixture, expected):
+    client.force_login(request.getfixturevalue(fixture))
+    response = client.get(reverse("profile"))
+    labels = nav_labels(response)
+    # Later issues add entries (Accounts, notifications); the role's own entries must be there
+    # and no other role's.
+    for label in expected:
+        assert label in labels
+    for label in {"My calls", "Review queue", "Dashboard", "Admin"} - set(expected):
+        assert label not in labels
+
+
+@pytest.mark.parametrize(
+    ("fixture", "url_name", "status"),
+    [
+        ("alice", "callprep:review_queue", 403),
+        ("alice", "callprep:dashboard", 403),
+        ("mallory", "callprep:my_calls", 403),
+        ("victor", "callprep:my_calls", 403),
+        ("nobody", "callprep:dashboard", 403),
+        ("mallory", "callprep:dashboard", 200),
+        ("victor", "callprep:review_queue", 200),
+    ],
+)
+def test_role_pages_refuse_other_roles(client, request, fixture, url_name, status):
+    client.force_login(request.getfixturevalue(fixture))
+    assert client.get(reverse(url_name)).status_code == status
+
+
+def test_placeholder_pages_say_they_are_placeholders(client, victor):
+    client.force_login(victor)
+    assert b"placeholder" in client.get(reverse("callprep:review_queue")).content
+
+
+def test_admin_site_is_reachable_for_the_admin_only(client, ada, alice):
+    client.force_login(alice)
+    assert client.get("/admin/").status_code == 302
+    client.force_login(ada)
+    assert client.get("/admin/").status_code == 200

@@ -1,0 +1,83 @@
+from pathlib import Path
+
+import pytest
+
+from salesprep.env import (
+    ImproperlyConfiguredEnv,
+    env_bool,
+    env_int,
+    env_list,
+    parse_database_url,
+)
+
+
+@pytest.mark.parametrize("raw", ["1", "true", "TRUE", "yes", "on", " On "])
+def test_env_bool_reads_true_spellings(monkeypatch, raw):
+    monkeypatch.setenv("FLAG", raw)
+    assert env_bool("FLAG", False) is True
+
+
+@pytest.mark.parametrize("raw", ["0", "false", "no", "off", ""])
+def test_env_bool_reads_false_spellings(monkeypatch, raw):
+    monkeypatch.setenv("FLAG", raw)
+    assert env_bool("FLAG", True) is False
+
+
+@pytest.mark.parametrize("raw", ["treu", "2", "enabled", "y e s"])
+def test_env_bool_refuses_anything_else_and_names_the_variable(monkeypatch, raw):
+    monkeypatch.setenv("FLAG", raw)
+    with pytest.raises(ImproperlyConfiguredEnv, match="FLAG"):
+        env_bool("FLAG", True)
+
+
+def test_env_bool_uses_the_default_when_unset(monkeypatch):
+    monkeypatch.delenv("FLAG", raising=False)
+    assert env_bool("FLAG", True) is True
+
+
+def test_env_int_refuses_non_numbers_and_values_below_the_minimum(monkeypatch):
+    monkeypatch.setenv("N", "twelve")
+    with pytest.raises(ImproperlyConfiguredEnv, match="not a whole number"):
+        env_int("N", 1)
+    monkeypatch.setenv("N", "-3")
+    with pytest.raises(ImproperlyConfiguredEnv, match="below the minimum"):
+        env_int("N", 1, minimum=0)
+    monkeypatch.setenv("N", "42")
+    assert env_int("N", 1, minimum=0) == 42
+
+
+def test_env_list_splits_on_commas_and_drops_blanks(monkeypatch):
+    monkeypatch.setenv("HOSTS", "example.com, www.example.com,,")
+    assert env_list("HOSTS") == ["example.com", "www.example.com"]
+
+
+def test_database_url_reads_postgres_with_credentials_and_options():
+    db = parse_database_url(
+        "postgres://app:s%40cret@db.internal:6543/salesprep?sslmode=require", base_dir=Path("/x")
+    )
+    assert db["ENGINE"] == "django.db.backends.postgresql"
+    assert (db["USER"], db["PASSWORD"], db["HOST"], db["PORT"], db["NAME"]) == (
+        "app",
+        "s@cret",
+        "db.internal",
+        "6543",
+        "salesprep",
+    )
+    assert db["OPTIONS"] == {"sslmode": "require"}
+
+
+def test_database_url_reads_relative_and_absolute_sqlite_paths():
+    assert parse_database_url("sqlite:///var/db.sqlite3", base_dir=Path("/srv/app"))["NAME"] == (
+        "/srv/app/var/db.sqlite3"
+    )
+    assert parse_database_url("sqlite:////tmp/db.sqlite3", base_dir=Path("/srv"))["NAME"] == (
+        "/tmp/db.sqlite3"
+    )
+
+
+@pytest.mark.parametrize(
+    "url", ["mysql://root@localhost/x", "postgres://localhost/", "sqlite://", "nonsense"]
+)
+def test_database_url_refuses_what_it_cannot_use(url):
+    with pytest.raises(ImproperlyConfiguredEnv):
+        parse_database_url(url, base_dir=Path("/x"))
