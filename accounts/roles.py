@@ -23,3 +23,19 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "administer_salesprep",
     ],
 }
+
+
+def ensure_roles() -> None:
+    """Create the role groups with their permissions if they are missing (idempotent).
+
+    The data migration creates them; this restores them after a database flush (transactional
+    tests) or an admin deleting a group by mistake.
+    """
+    from django.contrib.auth.models import Group, Permission
+
+    for role, codenames in ROLE_PERMISSIONS.items():
+        group, _ = Group.objects.get_or_create(name=str(role))
+        perms = Permission.objects.filter(
+            content_type__app_label="accounts", codename__in=codenames
+        )
+        group.permissions.add(*perms)

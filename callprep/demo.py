@@ -11,7 +11,7 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 
 from accounts.models import Team, User
-from accounts.roles import Role
+from accounts.roles import Role, ensure_roles
 
 DEMO_PASSWORD = "salesprep-demo"  # noqa: S105 - printed on purpose; refused when DEBUG is off
 
@@ -36,6 +36,7 @@ DEMO_USERS = [
 
 
 def seed_users() -> dict[str, User]:
+    ensure_roles()
     users: dict[str, User] = {}
     teams = {name: Team.objects.get_or_create(name=name)[0] for name in ("East", "West")}
     for spec in DEMO_USERS:

@@ -50,6 +50,9 @@ def make_user(db):
     from django.contrib.auth.models import Group
 
     from accounts.models import Team, User
+    from accounts.roles import ensure_roles
+
+    ensure_roles()  # transactional tests flush the groups the data migration made
 
     def make(
         username: str, *roles: str, team: str | None = None, manages: str | None = None, **extra

@@ -14,6 +14,7 @@ def project_env(**overrides: str | None) -> dict[str, str]:
     """The current environment for a child process, with overrides (None removes a name)."""
     env = dict(os.environ)
     env.pop("DJANGO_SETTINGS_MODULE", None)
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # set for browser tests only
     for name, value in overrides.items():
         if value is None:
             env.pop(name, None)
