@@ -23,3 +23,6 @@ WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 # Each run gets its own queue, so messages left by an earlier run can never be consumed here.
 CELERY_TASK_DEFAULT_QUEUE = f"salesprep-test-{os.getpid()}"
+# Close connections after each request and task, so that threads (live server, test worker)
+# leave none open when the test database is dropped.
+DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
