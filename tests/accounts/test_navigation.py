@@ -45,11 +45,6 @@ def test_role_pages_refuse_other_roles(client, request, fixture, url_name, statu
     assert client.get(reverse(url_name)).status_code == status
 
 
-def test_placeholder_pages_say_they_are_placeholders(client, victor):
-    client.force_login(victor)
-    assert b"placeholder" in client.get(reverse("callprep:review_queue")).content
-
-
 def test_admin_site_is_reachable_for_the_admin_only(client, ada, alice):
     client.force_login(alice)
     assert client.get("/admin/").status_code == 302
