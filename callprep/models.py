@@ -1,6 +1,16 @@
 from __future__ import annotations
 
+import functools
+import hashlib
+import hmac
+import uuid
+import zoneinfo
+
+from django.conf import settings
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import models
+from django.db.models import F, Q
+from django.urls import reverse
 from django.utils import timezone
 
 
@@ -14,3 +24,216 @@ class WorkerHeartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} @ {self.beat_at:%Y-%m-%d %H:%M:%S}"
+
+
+def new_ical_uid() -> str:
+    return f"{uuid.uuid4()}@salesprep"
+
+
+def validate_time_zone(name: str) -> None:
+    if name not in available_time_zones():
+        raise ValidationError(
+            "%(name)s is not a time zone name (e.g. Europe/Berlin).",
+            code="time_zone",
+            params={"name": name},
+        )
+
+
+@functools.cache
+def available_time_zones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def time_zone_choices() -> list[tuple[str, str]]:
+    return [(name, name.replace("_", " ")) for name in sorted(available_time_zones())]
+
+
+class CallKind(models.TextChoices):
+    DISCOVERY = "discovery", "Discovery"
+    EXECUTIVE_VISIT = "executive_visit", "Executive visit"
+    BUSINESS_REVIEW = "business_review", "Business review"
+    NEGOTIATION = "negotiation", "Negotiation"
+    OTHER = "other", "Other"
+
+
+class CallStatus(models.TextChoices):
+    SCHEDULED = "scheduled", "Scheduled"
+    COMPLETED = "completed", "Completed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class CallQuerySet(models.QuerySet):
+    def visible_to(self, user) -> CallQuerySet:
+        """Calls the user may read: those on accounts they may read, and those they attend."""
+        from accounts.models import Account
+
+        if not user.is_authenticated or not user.is_active:
+            return self.none()
+        if user.is_admin_role:
+            return self.all()
+        return self.filter(
+            Q(account__in=Account.objects.visible_to(user).values("pk"))
+            | Q(owner=user)
+            | Q(executive=user)
+        )
+
+    def editable_by(self, user) -> CallQuerySet:
+        """Calls the user may change: their own, and those on accounts they own; admins: all."""
+        if not user.is_authenticated or not user.is_active:
+            return self.none()
+        if user.is_admin_role:
+            return self.all()
+        if user.is_rep:
+            return self.filter(Q(owner=user) | Q(account__owner=user))
+        return self.none()
+
+    def attended_by(self, user) -> CallQuerySet:
+        return self.filter(Q(owner=user) | Q(executive=user))
+
+    def upcoming(self, now=None) -> CallQuerySet:
+        return self.filter(ends_at__gte=now or timezone.now())
+
+
+class Call(models.Model):
+    """A customer call we prepare for, with the meeting's up-front contract."""
+
+    account = models.ForeignKey("accounts.Account", on_delete=models.CASCADE, related_name="calls")
+    title = models.CharField(max_length=200)
+    kind = models.CharField(max_length=20, choices=CallKind.choices, default=CallKind.DISCOVERY)
+    status = models.CharField(
+        max_length=10, choices=CallStatus.choices, default=CallStatus.SCHEDULED
+    )
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
+    all_day = models.BooleanField(default=False)
+    location = models.CharField(max_length=300, blank=True)
+    meeting_url = models.URLField("meeting link", max_length=500, blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="owned_calls",
+        help_text="The rep who runs the call and writes its brief.",
+    )
+    executive = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="joined_calls",
+        help_text="The executive joining the call, who reviews the brief.",
+    )
+    contacts = models.ManyToManyField(
+        "accounts.Contact", related_name="calls", blank=True, verbose_name="customer attendees"
+    )
+    purpose = models.TextField(blank=True, help_text="Why we are meeting, agreed up front.")
+    agenda = models.TextField(blank=True)
+    agreed_outcome = models.TextField(blank=True, help_text="What both sides expect at the end.")
+    ical_uid = models.CharField(max_length=255, default=new_ical_uid, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    sequence = models.PositiveIntegerField(default=0, editable=False)
+
+    objects = CallQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["starts_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["ical_uid"], name="call_ical_uid_unique"),
+            models.CheckConstraint(
+                condition=Q(ends_at__gte=F("starts_at")), name="call_ends_after_start"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["owner", "starts_at"], name="call_owner_start_idx"),
+            # The prep dashboard: every call in a period (the whole organisation's view).
+            models.Index(fields=["starts_at"], name="call_start_idx"),
+            # The prep dashboard of a team: its accounts' calls in a period.
+            models.Index(fields=["account", "starts_at"], name="call_account_start_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} — {self.account}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("callprep:call_detail", args=[self.pk])
+
+    def clean(self) -> None:
+        if self.starts_at and self.ends_at and self.ends_at < self.starts_at:
+            raise ValidationError({"ends_at": "The call must end after it starts."})
+
+    @property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        try:
+            return zoneinfo.ZoneInfo(self.time_zone)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            return zoneinfo.ZoneInfo("UTC")
+
+    @property
+    def local_start(self):
+        return self.starts_at.astimezone(self.zone)
+
+    @property
+    def local_end(self):
+        return self.ends_at.astimezone(self.zone)
+
+    @property
+    def is_upcoming(self) -> bool:
+        return self.ends_at >= timezone.now()
+
+    @property
+    def brief_status(self) -> str:
+        """The status of the call's brief, in words."""
+        try:
+            return self.brief.get_status_display()
+        except ObjectDoesNotExist:
+            return "Not started"
+
+    def is_editable_by(self, user) -> bool:
+        if not user.is_authenticated or not user.is_active:
+            return False
+        if user.is_admin_role:
+            return True
+        return user.is_rep and user.pk in (self.owner_id, self.account.owner_id)
+
+
+class CalendarFeed(models.Model):
+    """A user's personal calendar feed. The secret lives in the URL; we keep only its hash."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendar_feed"
+    )
+    key = models.CharField(max_length=32, unique=True)
+    secret_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"Calendar feed of {self.user}"
+
+    @staticmethod
+    def hash_secret(secret: str) -> str:
+        return hashlib.sha256(secret.encode()).hexdigest()
+
+    def matches(self, secret: str) -> bool:
+        return hmac.compare_digest(self.secret_hash, self.hash_secret(secret))
+
+
+class CalendarImport(models.Model):
+    """An uploaded .ics file, kept while its unmatched events wait to be assigned."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    filename = models.CharField(max_length=255)
+    content = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.filename
+
+
+# The brief models live in their own module (callprep/briefs/models.py).
+from callprep.briefs.models import *  # noqa: E402, F403
+from callprep.evidence.models import *  # noqa: E402, F403

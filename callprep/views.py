@@ -1,14 +1,25 @@
 from __future__ import annotations
 
+from datetime import timedelta
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
-from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
-from callprep import health
-from callprep.models import WorkerHeartbeat
+from accounts.access import account_for
+from accounts.models import Account
+from callprep import calendar, feeds, health
+from callprep.access import call_for
+from callprep.briefs.models import calls_with_brief
+from callprep.forms import AssignEventsForm, CalendarUploadForm, CallForm
+from callprep.models import CalendarFeed, CalendarImport, Call, CallStatus, WorkerHeartbeat
 
 
 @login_not_required
@@ -24,23 +35,207 @@ def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse(body, status=200 if db_ok else 503)
 
 
+# --- Calls ----------------------------------------------------------------------------------
+
+
+def require_rep_or_admin(user) -> None:
+    if not (user.is_rep or user.is_admin_role):
+        raise PermissionDenied("This page is for reps.")
+
+
 @require_http_methods(["GET"])
 def my_calls(request: HttpRequest) -> HttpResponse:
-    if not (request.user.is_rep or request.user.is_admin_role):
-        raise PermissionDenied
-    return render(request, "callprep/my_calls.html")
+    """The rep's home: the next 14 days first, then later calls, then the recent past."""
+    require_rep_or_admin(request.user)
+    now = timezone.now()
+    horizon = now + timedelta(days=14)
+    calls = (
+        Call.objects.visible_to(request.user)
+        .attended_by(request.user)
+        .select_related("account", "executive")
+    )
+    calls = calls_with_brief(calls)
+    upcoming = calls.filter(ends_at__gte=now).exclude(status=CallStatus.CANCELLED)
+    context = {
+        "soon": upcoming.filter(starts_at__lt=horizon).order_by("starts_at"),
+        "later": upcoming.filter(starts_at__gte=horizon).order_by("starts_at")[:50],
+        "past": calls.filter(ends_at__lt=now, starts_at__gte=now - timedelta(days=30)).order_by(
+            "-starts_at"
+        ),
+        "can_create": Account.objects.editable_by(request.user).exists(),
+        "has_feed": CalendarFeed.objects.filter(user=request.user).exists(),
+    }
+    return render(request, "callprep/my_calls.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def call_create(request: HttpRequest) -> HttpResponse:
+    require_rep_or_admin(request.user)
+    account = None
+    account_id = request.GET.get("account", "")
+    if account_id.isdigit():
+        account = account_for(request.user, int(account_id), write=True)
+    call = Call(created_by=request.user)
+    form = CallForm(request.POST or None, instance=call, user=request.user, account=account)
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            call = form.save(commit=False)
+            call.owner = calendar.call_owner(request.user, call.account)
+            call.save()
+            form.save_m2m()
+        messages.success(request, f"Call “{call.title}” scheduled.")
+        return redirect(call)
+    return render(
+        request, "callprep/call_form.html", {"form": form, "call": None, "account": account}
+    )
 
 
 @require_http_methods(["GET"])
-def review_queue(request: HttpRequest) -> HttpResponse:
-    if not (request.user.is_executive or request.user.is_admin_role):
-        raise PermissionDenied
-    return render(request, "callprep/review_queue.html")
+def call_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    call = call_for(request.user, pk)
+    context = {
+        "call": call,
+        "attendees": call.contacts.order_by("name"),
+        "can_edit": call.is_editable_by(request.user),
+    }
+    return render(request, "callprep/call_detail.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def call_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    call = call_for(request.user, pk, write=True)
+    form = CallForm(request.POST or None, instance=call, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            call = form.save(commit=False)
+            call.sequence += 1
+            call.save()
+            form.save_m2m()
+        messages.success(request, "Call saved.")
+        return redirect(call)
+    return render(
+        request, "callprep/call_form.html", {"form": form, "call": call, "account": call.account}
+    )
+
+
+def ics_response(body: bytes, filename: str, *, attachment: bool = True) -> HttpResponse:
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    disposition = "attachment" if attachment else "inline"
+    response["Content-Disposition"] = f'{disposition}; filename="{filename}"'
+    return response
 
 
 @require_http_methods(["GET"])
-def dashboard(request: HttpRequest) -> HttpResponse:
-    user = request.user
-    if not (user.is_manager or user.is_executive or user.is_admin_role):
-        raise PermissionDenied
-    return render(request, "callprep/dashboard.html")
+def call_ics(request: HttpRequest, pk: int) -> HttpResponse:
+    call = call_for(request.user, pk)
+    call = Call.objects.select_related("account", "owner", "executive").get(pk=call.pk)
+    body = calendar.calls_to_ics([call], name=call.title)
+    return ics_response(body, f"call-{call.pk}.ics")
+
+
+# --- Calendar import --------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def calendar_import(request: HttpRequest) -> HttpResponse:
+    require_rep_or_admin(request.user)
+    form = CalendarUploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            if upload.size > calendar.MAX_ICS_BYTES:
+                raise calendar.CalendarError("The file is larger than 5 MB.")
+            text = calendar.decode_calendar(upload.read())
+            events = calendar.parse_calendar(text)
+            report = calendar.import_calendar(events, user=request.user)
+        except (calendar.CalendarError, ValidationError) as exc:
+            form.add_error("file", exc.messages[0] if hasattr(exc, "messages") else str(exc))
+        else:
+            pending = None
+            if report.unmatched:
+                pending = CalendarImport.objects.create(
+                    user=request.user, filename=upload.name[:255], content=text
+                )
+            messages.success(
+                request,
+                f"Calendar imported: {len(report.created)} call(s) created, "
+                f"{len(report.updated)} updated, {len(report.unmatched)} to assign.",
+            )
+            return render(
+                request,
+                "callprep/calendar_import_result.html",
+                {
+                    "report": report,
+                    "pending": pending,
+                    "assign_form": AssignEventsForm(events=report.unmatched, user=request.user)
+                    if pending
+                    else None,
+                },
+            )
+    return render(request, "callprep/calendar_import.html", {"form": form})
+
+
+@require_http_methods(["GET", "POST"])
+def calendar_assign(request: HttpRequest, pk: int) -> HttpResponse:
+    """Assign the events of an import that matched no account; only its uploader sees it."""
+    require_rep_or_admin(request.user)
+    pending = get_object_or_404(CalendarImport, pk=pk, user=request.user)
+    events = [
+        e
+        for e in calendar.parse_calendar(pending.content)
+        if not Call.objects.filter(ical_uid=e.uid).exists()
+    ]
+    form = AssignEventsForm(request.POST or None, events=events, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        created = calendar.assign_events(events, form.choices(), user=request.user)
+        pending.delete()
+        messages.success(request, f"{len(created)} call(s) created from your calendar.")
+        return redirect("callprep:my_calls")
+    return render(
+        request,
+        "callprep/calendar_import_result.html",
+        {"report": None, "pending": pending, "assign_form": form},
+    )
+
+
+# --- Personal calendar feed -----------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def feed_settings(request: HttpRequest) -> HttpResponse:
+    require_rep_or_admin(request.user)
+    feed_url = None
+    if request.method == "POST":
+        action = request.POST.get("action")
+        if action == "create":
+            feed, secret = feeds.issue_feed(request.user)
+            feed_url = request.build_absolute_uri(
+                reverse("callprep:calendar_feed", args=[feed.key, secret])
+            )
+            messages.success(
+                request, "A new feed address was created; the old one stopped working."
+            )
+        elif action == "revoke":
+            feeds.revoke_feed(request.user)
+            messages.success(request, "Your calendar feed is switched off.")
+            return redirect("callprep:feed_settings")
+        else:
+            return HttpResponse("Unknown action.", status=400)
+    feed = CalendarFeed.objects.filter(user=request.user).first()
+    return render(request, "callprep/feed_settings.html", {"feed": feed, "feed_url": feed_url})
+
+
+@login_not_required
+@never_cache
+@require_http_methods(["GET", "HEAD"])
+def calendar_feed(request: HttpRequest, key: str, secret: str) -> HttpResponse:
+    """A rep's upcoming calls as a calendar feed. The URL is the credential."""
+    feed = feeds.feed_for(key, secret)
+    if feed is None:
+        raise Http404("No such feed.")
+    calls = feeds.feed_calls(feed.user)
+    body = calendar.calls_to_ics(calls, name=f"SalesPrep — {feed.user}")
+    response = ics_response(body, "salesprep.ics", attachment=False)
+    response["Cache-Control"] = "private, no-store"
+    response["X-Robots-Tag"] = "noindex"
+    return response

@@ -1,0 +1,312 @@
+"""iCalendar in and out: export calls as .ics, import Outlook/Google calendar files.
+
+Import creates or updates calls (matched by UID, then to accounts by the attendees' e-mail
+domains); events that match no account, or more than one, are returned for the user to assign.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import icalendar
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
+
+from accounts.models import Account, Contact, User
+from accounts.roles import Role
+from callprep.models import Call, CallKind, CallStatus, available_time_zones
+
+MAX_ICS_BYTES = 5 * 1024 * 1024
+PRODID = "-//SalesPrep//Calls//EN"
+
+
+class CalendarError(ValueError):
+    """The file is not a calendar we can read; the message says why."""
+
+
+# --- Export ---------------------------------------------------------------------------------
+
+
+def call_description(call: Call) -> str:
+    parts = [f"Account: {call.account.name}", f"Kind: {call.get_kind_display()}"]
+    for label, text in (
+        ("Purpose", call.purpose),
+        ("Agenda", call.agenda),
+        ("Agreed outcome", call.agreed_outcome),
+    ):
+        if text.strip():
+            parts.append(f"{label}:\n{text.strip()}")
+    return "\n\n".join(parts)
+
+
+def call_event(call: Call) -> icalendar.Event:
+    event = icalendar.Event()
+    event.add("uid", call.ical_uid)
+    event.add("dtstamp", timezone.now())
+    event.add("sequence", call.sequence)
+    event.add("summary", call.title)
+    if call.all_day:
+        event.add("dtstart", call.local_start.date())
+        event.add("dtend", call.local_end.date())
+    else:
+        event.add("dtstart", call.local_start)
+        event.add("dtend", call.local_end)
+    if call.location:
+        event.add("location", call.location)
+    if call.meeting_url:
+        event.add("url", call.meeting_url)
+    event.add("description", call_description(call))
+    event.add("last-modified", call.updated_at)
+    event.add("status", "CANCELLED" if call.status == CallStatus.CANCELLED else "CONFIRMED")
+    event.add("categories", [call.get_kind_display()])
+    if call.owner.email:
+        organizer = icalendar.vCalAddress(f"mailto:{call.owner.email}")
+        organizer.params["cn"] = str(call.owner)
+        event.add("organizer", organizer)
+    attendees: list[tuple[str, str]] = []
+    if call.executive and call.executive.email:
+        attendees.append((call.executive.email, str(call.executive)))
+    attendees += [(c.email, c.name) for c in call.contacts.all() if c.email]
+    for email, name in attendees:
+        attendee = icalendar.vCalAddress(f"mailto:{email}")
+        attendee.params["cn"] = name
+        attendee.params["role"] = "REQ-PARTICIPANT"
+        event.add("attendee", attendee)
+    return event
+
+
+def calls_to_ics(calls: Iterable[Call], *, name: str = "SalesPrep calls") -> bytes:
+    cal = icalendar.Calendar()
+    cal.add("prodid", PRODID)
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    cal.add("method", "PUBLISH")
+    cal.add("x-wr-calname", name)
+    for call in calls:
+        cal.add_component(call_event(call))
+    cal.add_missing_timezones()
+    return cal.to_ical()
+
+
+# --- Import ---------------------------------------------------------------------------------
+
+
+@dataclass
+class ParsedEvent:
+    uid: str
+    summary: str
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    time_zone: str
+    all_day: bool
+    location: str = ""
+    url: str = ""
+    description: str = ""
+    attendee_emails: list[str] = field(default_factory=list)
+    cancelled: bool = False
+    recurring: bool = False
+
+    @property
+    def domains(self) -> set[str]:
+        return {email.rsplit("@", 1)[1] for email in self.attendee_emails if "@" in email}
+
+
+def decode_calendar(raw: bytes) -> str:
+    if len(raw) > MAX_ICS_BYTES:
+        raise CalendarError("The file is larger than 5 MB.")
+    for encoding in ("utf-8-sig", "cp1252", "latin-1"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise CalendarError("The file is not text.")  # pragma: no cover - latin-1 decodes anything
+
+
+def zone_name_of(value: dt.datetime, params, default: str) -> str:
+    tzid = str(params.get("TZID", "")).strip('"')
+    if tzid in available_time_zones():
+        return tzid
+    if tzid in WINDOWS_TO_OLSON:
+        return WINDOWS_TO_OLSON[tzid]
+    key = getattr(value.tzinfo, "key", None)
+    if key in available_time_zones():
+        return key if key != "UTC" or default == "UTC" else default
+    return default
+
+
+def parse_calendar(text: str) -> list[ParsedEvent]:
+    """The events of an iCalendar file; raises CalendarError when it is not one."""
+    try:
+        cal = icalendar.Calendar.from_ical(text)
+    except (ValueError, IndexError, KeyError) as exc:
+        raise CalendarError(f"This is not an iCalendar (.ics) file: {exc}") from exc
+    if getattr(cal, "name", "") != "VCALENDAR":
+        raise CalendarError("This is not an iCalendar (.ics) file.")
+    default = str(cal.get("X-WR-TIMEZONE", "")) or settings.TIME_ZONE
+    if default not in available_time_zones():
+        default = WINDOWS_TO_OLSON.get(default, settings.TIME_ZONE)
+    default_zone = zoneinfo.ZoneInfo(default)
+    events: list[ParsedEvent] = []
+    for component in cal.walk("VEVENT"):
+        if component.get("RECURRENCE-ID") is not None:
+            continue  # a changed occurrence of a series: the series is imported once
+        start_prop = component.get("DTSTART")
+        if start_prop is None:
+            continue
+        start = start_prop.dt
+        end_prop = component.get("DTEND")
+        end = end_prop.dt if end_prop is not None else None
+        if end is None and component.get("DURATION") is not None:
+            end = start + component.get("DURATION").dt
+        all_day = not isinstance(start, dt.datetime)
+        if all_day:
+            zone_name = default
+            starts_at = dt.datetime.combine(start, dt.time(), tzinfo=default_zone)
+            end_day = end if isinstance(end, dt.date) and end > start else None
+            end_day = end_day or start + dt.timedelta(days=1)
+            if isinstance(end_day, dt.datetime):
+                end_day = end_day.date()
+            ends_at = dt.datetime.combine(end_day, dt.time(), tzinfo=default_zone)
+        else:
+            zone_name = zone_name_of(start, start_prop.params, default)
+            zone = zoneinfo.ZoneInfo(zone_name)
+            starts_at = start if timezone.is_aware(start) else start.replace(tzinfo=zone)
+            if isinstance(end, dt.datetime):
+                ends_at = end if timezone.is_aware(end) else end.replace(tzinfo=zone)
+            else:
+                ends_at = starts_at + dt.timedelta(hours=1)
+            starts_at, ends_at = starts_at.astimezone(zone), ends_at.astimezone(zone)
+            if ends_at < starts_at:
+                ends_at = starts_at
+        attendees = component.get("ATTENDEE") or []
+        if not isinstance(attendees, list):
+            attendees = [attendees]
+        emails = []
+        for address in attendees:
+            email = str(address).strip()
+            if email.lower().startswith("mailto:"):
+                email = email[7:]
+            if "@" in email:
+                emails.append(email.lower())
+        uid = str(component.get("UID", "")).strip()
+        if not uid:
+            uid = f"{starts_at.isoformat()}-{component.get('SUMMARY', '')}"[:255]
+        events.append(
+            ParsedEvent(
+                uid=uid[:255],
+                summary=str(component.get("SUMMARY", "")).strip()[:200] or "Customer call",
+                starts_at=starts_at,
+                ends_at=ends_at,
+                time_zone=zone_name,
+                all_day=all_day,
+                location=str(component.get("LOCATION", "")).strip()[:300],
+                url=str(component.get("URL", "")).strip()[:500],
+                description=str(component.get("DESCRIPTION", "")).strip(),
+                attendee_emails=emails,
+                cancelled=str(component.get("STATUS", "")).upper() == "CANCELLED",
+                recurring=component.get("RRULE") is not None,
+            )
+        )
+    return events
+
+
+@dataclass
+class CalendarReport:
+    created: list[Call] = field(default_factory=list)
+    updated: list[Call] = field(default_factory=list)
+    unmatched: list[ParsedEvent] = field(default_factory=list)
+    skipped: list[tuple[ParsedEvent, str]] = field(default_factory=list)
+
+
+def match_account(event: ParsedEvent, accounts) -> Account | None:
+    """The one account whose domain is an attendee's e-mail domain (or a parent of it)."""
+    candidates: set[str] = set()
+    for domain in event.domains:
+        parts = domain.split(".")
+        candidates.update(".".join(parts[i:]) for i in range(len(parts) - 1))
+    if not candidates:
+        return None
+    found = list(accounts.filter(domain__in=candidates)[:2])
+    return found[0] if len(found) == 1 else None
+
+
+def apply_event(event: ParsedEvent, call: Call, *, user: User) -> Call:
+    """Copy an event onto a call (new or existing), with attendees, and save it."""
+    is_new = call.pk is None
+    call.title = event.summary
+    call.starts_at, call.ends_at = event.starts_at, event.ends_at
+    call.time_zone, call.all_day = event.time_zone, event.all_day
+    call.location = event.location or call.location
+    if event.url.startswith(("https://", "http://")):
+        call.meeting_url = event.url
+    if event.cancelled:
+        call.status = CallStatus.CANCELLED
+    elif call.status == CallStatus.CANCELLED:
+        call.status = CallStatus.SCHEDULED
+    if is_new:
+        call.ical_uid = event.uid
+        call.kind = CallKind.OTHER if event.recurring else CallKind.DISCOVERY
+        call.created_by = user
+        if event.description and not call.purpose:
+            call.purpose = event.description[:5000]
+    else:
+        call.sequence += 1
+    if not call.executive_id:
+        call.executive = (
+            User.objects.filter(
+                email__in=event.attendee_emails, groups__name=Role.EXECUTIVE, is_active=True
+            )
+            .exclude(email="")
+            .first()
+        )
+    call.full_clean(exclude=["ical_uid"] if not is_new else None)
+    call.save()
+    contacts = Contact.objects.filter(account=call.account, email__in=event.attendee_emails)
+    call.contacts.add(*contacts)
+    return call
+
+
+def import_calendar(events: list[ParsedEvent], *, user: User) -> CalendarReport:
+    """Create or update the user's calls from calendar events, all or nothing."""
+    report = CalendarReport()
+    accounts = Account.objects.editable_by(user)
+    with transaction.atomic():
+        for event in events:
+            existing = Call.objects.filter(ical_uid=event.uid).select_related("account").first()
+            if existing is not None:
+                if not existing.is_editable_by(user):
+                    report.skipped.append((event, "already in SalesPrep for someone else"))
+                    continue
+                report.updated.append(apply_event(event, existing, user=user))
+                continue
+            account = match_account(event, accounts)
+            if account is None:
+                report.unmatched.append(event)
+                continue
+            call = Call(account=account, owner=call_owner(user, account))
+            report.created.append(apply_event(event, call, user=user))
+    return report
+
+
+def call_owner(user: User, account: Account) -> User:
+    return user if user.is_rep else account.owner
+
+
+def assign_events(
+    events: list[ParsedEvent], choices: dict[str, Account], *, user: User
+) -> list[Call]:
+    """Create calls for unmatched events the user assigned to one of their accounts."""
+    created: list[Call] = []
+    with transaction.atomic():
+        for event in events:
+            account = choices.get(event.uid)
+            if account is None or Call.objects.filter(ical_uid=event.uid).exists():
+                continue
+            call = Call(account=account, owner=call_owner(user, account))
+            created.append(apply_event(event, call, user=user))
+    return created

@@ -1,0 +1,360 @@
+import datetime as dt
+import zoneinfo
+
+import icalendar
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import Contact
+from callprep import calendar, feeds
+from callprep.models import CalendarFeed, CalendarImport, Call, CallStatus
+
+pytestmark = pytest.mark.django_db
+
+NEXT_YEAR = timezone.now().year + 1
+
+OUTLOOK = f"""BEGIN:VCALENDAR
+PRODID:-//Microsoft Corporation//Outlook 16.0 MIMEDIR//EN
+VERSION:2.0
+METHOD:PUBLISH
+BEGIN:VTIMEZONE
+TZID:W. Europe Standard Time
+BEGIN:STANDARD
+DTSTART:16011028T030000
+RRULE:FREQ=YEARLY;BYDAY=-1SU;BYMONTH=10
+TZOFFSETFROM:+0200
+TZOFFSETTO:+0100
+END:STANDARD
+BEGIN:DAYLIGHT
+DTSTART:16010325T020000
+RRULE:FREQ=YEARLY;BYDAY=-1SU;BYMONTH=3
+TZOFFSETFROM:+0100
+TZOFFSETTO:+0200
+END:DAYLIGHT
+END:VTIMEZONE
+BEGIN:VEVENT
+UID:040000008200E00074C5B7101A82E008000000001
+SUMMARY:Acme quarterly review
+DTSTART;TZID="W. Europe Standard Time":{NEXT_YEAR}0115T100000
+DTEND;TZID="W. Europe Standard Time":{NEXT_YEAR}0115T113000
+LOCATION:Acme HQ, Boston
+ATTENDEE;CN="Dana Buyer";RSVP=TRUE:mailto:dana@acme.example
+ATTENDEE;CN="Alice";RSVP=TRUE:mailto:alice@example.com
+ATTENDEE;CN="Victor";RSVP=TRUE:mailto:victor@example.com
+END:VEVENT
+BEGIN:VEVENT
+UID:040000008200E00074C5B7101A82E008000000002
+SUMMARY:Lunch with a prospect
+DTSTART;TZID="W. Europe Standard Time":{NEXT_YEAR}0116T120000
+DTEND;TZID="W. Europe Standard Time":{NEXT_YEAR}0116T130000
+ATTENDEE:mailto:someone@unknown-prospect.example
+END:VEVENT
+END:VCALENDAR
+""".replace("\n", "\r\n")
+
+GOOGLE = f"""BEGIN:VCALENDAR
+PRODID:-//Google Inc//Google Calendar 70.9054//EN
+VERSION:2.0
+CALSCALE:GREGORIAN
+X-WR-CALNAME:alice@example.com
+X-WR-TIMEZONE:America/New_York
+BEGIN:VEVENT
+DTSTART:{NEXT_YEAR}0210T150000Z
+DTEND:{NEXT_YEAR}0210T160000Z
+UID:abc123@google.com
+ATTENDEE;CUTYPE=INDIVIDUAL;ROLE=REQ-PARTICIPANT;CN=Pat:mailto:pat@eu.acme.example
+SUMMARY:Acme discovery (Google)
+STATUS:CONFIRMED
+END:VEVENT
+BEGIN:VEVENT
+DTSTART;VALUE=DATE:{NEXT_YEAR}0301
+DTEND;VALUE=DATE:{NEXT_YEAR}0303
+UID:allday@google.com
+ATTENDEE:mailto:dana@acme.example
+SUMMARY:Acme onsite workshop
+END:VEVENT
+END:VCALENDAR
+""".replace("\n", "\r\n")
+
+
+def upload(client, text: str | bytes, name="calendar.ics"):
+    body = text.encode() if isinstance(text, str) else text
+    return client.post(
+        reverse("callprep:calendar_import"),
+        {"file": SimpleUploadedFile(name, body, "text/calendar")},
+    )
+
+
+def test_an_outlook_file_creates_calls_matched_by_attendee_domain(
+    alice_client, alice, acme, dana, victor
+):
+    response = upload(alice_client, OUTLOOK)
+
+    assert response.status_code == 200
+    call = Call.objects.get()
+    assert call.account == acme
+    assert call.owner == alice
+    assert call.title == "Acme quarterly review"
+    assert call.time_zone == "Europe/Berlin"
+    assert call.local_start.hour == 10
+    assert call.starts_at == dt.datetime(NEXT_YEAR, 1, 15, 9, 0, tzinfo=dt.UTC)
+    assert call.location == "Acme HQ, Boston"
+    assert list(call.contacts.all()) == [dana]
+    assert call.executive == victor
+    # The lunch matched no account: it is listed for assignment.
+    html = response.content.decode()
+    assert "Lunch with a prospect" in html
+    assert "someone@unknown-prospect.example" in html
+
+
+def test_a_google_file_keeps_utc_times_and_handles_all_day_events(alice_client, acme):
+    upload(alice_client, GOOGLE)
+
+    timed = Call.objects.get(ical_uid="abc123@google.com")
+    assert timed.account == acme  # eu.acme.example belongs to acme.example
+    assert timed.starts_at == dt.datetime(NEXT_YEAR, 2, 10, 15, tzinfo=dt.UTC)
+    assert timed.time_zone == "America/New_York"
+    assert timed.local_start.hour == 10
+    all_day = Call.objects.get(ical_uid="allday@google.com")
+    assert all_day.all_day
+    assert all_day.local_start == dt.datetime(
+        NEXT_YEAR, 3, 1, tzinfo=zoneinfo.ZoneInfo("America/New_York")
+    )
+    assert all_day.local_end.date() == dt.date(NEXT_YEAR, 3, 3)
+
+
+def test_importing_the_same_file_twice_updates_instead_of_duplicating(alice_client, acme):
+    upload(alice_client, OUTLOOK)
+    moved = OUTLOOK.replace("0115T100000", "0115T140000").replace("0115T113000", "0115T150000")
+
+    upload(alice_client, moved)
+
+    call = Call.objects.get()
+    assert call.local_start.hour == 14
+    assert call.sequence == 1
+
+
+def test_a_cancelled_event_cancels_the_call(alice_client, acme):
+    upload(alice_client, GOOGLE)
+
+    upload(alice_client, GOOGLE.replace("STATUS:CONFIRMED", "STATUS:CANCELLED"))
+
+    assert Call.objects.get(ical_uid="abc123@google.com").status == CallStatus.CANCELLED
+
+
+def test_unmatched_events_are_assigned_to_an_account(alice_client, acme):
+    upload(alice_client, OUTLOOK)
+    pending = CalendarImport.objects.get()
+    url = reverse("callprep:calendar_assign", args=[pending.pk])
+
+    page = alice_client.get(url)
+    response = alice_client.post(url, {"event_0": acme.pk})
+
+    assert "Lunch with a prospect" in page.content.decode()
+    assert response.status_code == 302
+    assert Call.objects.get(title="Lunch with a prospect").account == acme
+    assert not CalendarImport.objects.exists()
+
+
+def test_someone_else_cannot_see_or_assign_my_unmatched_events(alice_client, client, bob, acme):
+    upload(alice_client, OUTLOOK)
+    pending = CalendarImport.objects.get()
+    client.force_login(bob)
+
+    url = reverse("callprep:calendar_assign", args=[pending.pk])
+    assert client.get(url).status_code == 404
+    assert client.post(url, {"event_0": acme.pk}).status_code == 404
+    assert Call.objects.count() == 1
+
+
+def test_events_cannot_be_assigned_to_accounts_the_rep_does_not_own(alice_client, acme, westwind):
+    upload(alice_client, OUTLOOK)
+    url = reverse("callprep:calendar_assign", args=[CalendarImport.objects.get().pk])
+
+    response = alice_client.post(url, {"event_0": westwind.pk})
+
+    assert response.status_code == 200
+    assert not Call.objects.filter(account=westwind).exists()
+
+
+def test_an_event_already_imported_by_someone_else_is_skipped(
+    client, charlie, alice_client, acme, westwind
+):
+    upload(alice_client, GOOGLE)
+    client.force_login(charlie)
+    westwind.domain = "eu.acme.example"
+    westwind.save()
+
+    response = upload(client, GOOGLE)
+
+    assert "already in SalesPrep for someone else" in response.content.decode()
+    assert Call.objects.get(ical_uid="abc123@google.com").owner.username == "alice"
+
+
+def test_a_file_that_is_not_a_calendar_is_refused(alice_client):
+    response = upload(alice_client, b"Account Name\nAcme\n", "accounts.csv")
+
+    assert response.status_code == 200
+    assert "not an iCalendar" in response.content.decode()
+    assert not Call.objects.exists()
+
+
+def test_a_calendar_over_5_mb_is_refused(alice_client):
+    response = upload(alice_client, b"BEGIN:VCALENDAR\r\n" + b"X" * (5 * 1024 * 1024 + 1))
+
+    assert "larger than 5 MB" in response.content.decode()
+
+
+@pytest.mark.parametrize("who", ["mallory", "victor", "nobody"])
+def test_only_reps_and_admins_import_calendars(client, request, who):
+    client.force_login(request.getfixturevalue(who))
+
+    assert client.get(reverse("callprep:calendar_import")).status_code == 403
+    assert upload(client, GOOGLE).status_code == 403
+
+
+def test_calendar_import_requires_sign_in(client, db):
+    assert client.get(reverse("callprep:calendar_import")).status_code == 302
+
+
+# --- Export --------------------------------------------------------------------------------
+
+
+def test_a_call_downloads_as_ics_and_imports_back_unchanged(
+    alice_client, acme, dana, make_call, victor
+):
+    call = make_call(acme, executive=victor, time_zone="Asia/Tokyo", purpose="Pilot scope")
+    call.contacts.add(dana)
+
+    response = alice_client.get(reverse("callprep:call_ics", args=[call.pk]))
+
+    assert response["Content-Type"] == "text/calendar; charset=utf-8"
+    assert "attachment" in response["Content-Disposition"]
+    parsed = calendar.parse_calendar(response.content.decode())
+    assert len(parsed) == 1
+    event = parsed[0]
+    assert event.uid == call.ical_uid
+    assert event.starts_at == call.starts_at
+    assert event.ends_at == call.ends_at
+    assert event.time_zone == "Asia/Tokyo"
+    assert "dana@acme.example" in event.attendee_emails
+    assert "Pilot scope" in event.description
+    # Importing the download updates the same call rather than creating another.
+    upload(alice_client, response.content)
+    assert Call.objects.count() == 1
+    assert Call.objects.get().title == call.title
+
+
+def test_an_all_day_call_exports_as_dates(acme, make_call):
+    call = make_call(acme, all_day=True)
+    cal = icalendar.Calendar.from_ical(calendar.calls_to_ics([call]))
+
+    event = next(iter(cal.walk("VEVENT")))
+    assert type(event.decoded("DTSTART")) is dt.date
+
+
+# --- Personal feed -------------------------------------------------------------------------
+
+
+def feed_url(client):
+    response = client.post(reverse("callprep:feed_settings"), {"action": "create"})
+    assert response.status_code == 200
+    return response.context["feed_url"]
+
+
+def test_a_rep_subscribes_to_their_upcoming_calls(alice_client, client, acme, make_call, westwind):
+    make_call(acme, days=2, title="Upcoming one")
+    make_call(acme, days=-2, title="Past one")
+    make_call(westwind, days=2, title="Charlie's one")
+    url = feed_url(alice_client)
+    client.logout()
+
+    response = client.get(url)
+
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/calendar")
+    assert "no-store" in response["Cache-Control"]
+    titles = [e.summary for e in calendar.parse_calendar(response.content.decode())]
+    assert titles == ["Upcoming one"]
+    assert CalendarFeed.objects.get().last_used_at is not None
+
+
+def test_the_feed_secret_is_stored_only_as_a_hash(alice_client):
+    url = feed_url(alice_client)
+    secret = url.rsplit("/", 1)[1].removesuffix(".ics")
+
+    feed = CalendarFeed.objects.get()
+    assert secret not in feed.secret_hash
+    assert feed.matches(secret)
+
+
+def test_a_wrong_secret_or_key_gets_404(alice_client, client):
+    url = feed_url(alice_client)
+    key = CalendarFeed.objects.get().key
+    client.logout()
+
+    assert client.get(url.replace(".ics", "x.ics")).status_code == 404
+    assert client.get(url.replace(key, "0" * 16)).status_code == 404
+
+
+def test_a_revoked_feed_stops_working(alice_client, client):
+    url = feed_url(alice_client)
+
+    alice_client.post(reverse("callprep:feed_settings"), {"action": "revoke"})
+
+    assert client.get(url).status_code == 404
+    assert not CalendarFeed.objects.exists()
+
+
+def test_a_new_address_replaces_the_old_one(alice_client, client):
+    old = feed_url(alice_client)
+    new = feed_url(alice_client)
+
+    assert client.get(old).status_code == 404
+    assert client.get(new).status_code == 200
+
+
+def test_a_deactivated_users_feed_stops_working(alice_client, alice, client):
+    url = feed_url(alice_client)
+    alice.is_active = False
+    alice.save()
+
+    assert client.get(url).status_code == 404
+
+
+def test_feed_settings_need_sign_in_and_a_rep(client, mallory, db):
+    assert client.get(reverse("callprep:feed_settings")).status_code == 302
+    client.force_login(mallory)
+    assert client.post(reverse("callprep:feed_settings"), {"action": "create"}).status_code == 403
+
+
+def test_feed_for_compares_in_constant_time(monkeypatch, alice):
+    calls = []
+    import hmac
+
+    real = hmac.compare_digest
+    monkeypatch.setattr(hmac, "compare_digest", lambda a, b: calls.append(1) or real(a, b))
+    feed, secret = feeds.issue_feed(alice)
+
+    assert feeds.feed_for(feed.key, secret) == feed
+    assert feeds.feed_for("unknown", secret) is None
+    assert len(calls) == 2  # the unknown key is compared too
+
+
+def test_an_event_without_account_domains_stays_unmatched(alice, acme):
+    event = calendar.ParsedEvent(
+        uid="x",
+        summary="Internal",
+        starts_at=timezone.now(),
+        ends_at=timezone.now(),
+        time_zone="UTC",
+        all_day=False,
+        attendee_emails=["bob@example.com"],
+    )
+
+    report = calendar.import_calendar([event], user=alice)
+
+    assert report.unmatched == [event]
+    assert not Contact.objects.exists()
