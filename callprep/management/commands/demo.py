@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -31,11 +32,29 @@ class Command(BaseCommand):
         if not 1 <= port <= 65535:
             raise CommandError(f"--port {port} is not a valid TCP port.")
         started = time.monotonic()
+        # The demo companies are fictional: their evidence comes from the recordings bundled
+        # in callprep/evidence/recordings/, through the same clients, with no network. Settings
+        # were loaded before this command ran, so set this process's setting too; the worker
+        # and web processes started below inherit the environment variable.
+        transport = os.environ.setdefault("EVIDENCE_TRANSPORT", "replay")
+        settings.EVIDENCE_TRANSPORT = transport
         call_command("migrate", interactive=False, verbosity=0)
         users = demo.seed()
         self.stdout.write(
             self.style.SUCCESS("Demo data is ready (fictional companies and people).")
         )
+        if transport == "replay":
+            self.stdout.write(
+                "Evidence is collected from recorded responses (no network); the worker "
+                "starts on it as soon as it runs."
+            )
+        else:
+            self.stdout.write(
+                self.style.WARNING(
+                    f"EVIDENCE_TRANSPORT={transport}: the worker will ask the live sources "
+                    "about fictional companies, so most evidence will be missing."
+                )
+            )
         self.stdout.write(f"Demo users: {', '.join(users)} — password: {demo.DEMO_PASSWORD}")
         if seed_only:
             return
