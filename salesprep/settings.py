@@ -49,6 +49,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "accounts.middleware.AuditRefusedAccessMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -71,6 +72,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "accounts.context_processors.navigation",
+                "callprep.review.context.review_nav",
             ],
         },
     },
@@ -132,6 +134,8 @@ else:
         "data_folder_out": str(BROKER_DIR / "queue"),
         "processed_folder": str(BROKER_DIR / "processed"),
         "store_processed": False,
+        # The file broker polls its folder; the default of 1 s a message is too slow.
+        "polling_interval": 0.1,
     }
     CACHES = {
         "default": {
@@ -162,7 +166,23 @@ CELERY_BEAT_SCHEDULE = {
         "task": "accounts.tasks.prune_login_throttles",
         "schedule": crontab(minute=17, hour="*/6"),
     },
+    "evidence-sweep-stale-runs": {
+        "task": "callprep.evidence.tasks.sweep_stale_runs",
+        "schedule": 300.0,
+    },
+    "evidence-refresh-due-accounts": {
+        "task": "callprep.evidence.tasks.refresh_due_accounts",
+        "schedule": crontab(minute=7),
+    },
+    "review-send-reminders": {
+        "task": "callprep.review.tasks.send_reminders",
+        "schedule": crontab(minute="*/15"),
+    },
 }
+# Task modules outside an app's tasks.py, which autodiscovery does not find.
+CELERY_IMPORTS = ["callprep.evidence.tasks", "callprep.review.tasks"]
+# A brief is due this many hours before its call (late submissions are recorded as late).
+BRIEF_DUE_HOURS = env_int("BRIEF_DUE_HOURS", 48, minimum=1)
 
 # E-mail (Django 6.1 mailers). The console backend prints mail in development.
 EMAIL_BACKEND_PATH = env_str(
@@ -234,6 +254,17 @@ SECURE_CSP = {
 # SEC asks every client to declare who it is; evidence collection reads this later.
 SEC_CONTACT_EMAIL = env_str("SEC_CONTACT_EMAIL")
 FRED_API_KEY = env_str("FRED_API_KEY")
+# Evidence sources: "live" fetches the public APIs; "replay" serves the recorded responses in
+# callprep/evidence/recordings/ (the demo and tests; no network).
+EVIDENCE_TRANSPORT = env_str("EVIDENCE_TRANSPORT", "live")
+if EVIDENCE_TRANSPORT == "replay":
+    # Recorded responses come from disk: there is no service to be fair to, so the per-source
+    # rate limits (GDELT's 5 s spacing above all) would only slow the demo down.
+    EVIDENCE_RATE_LIMITS = dict.fromkeys(("sec", "fred", "gdelt", "worldbank", "website", "feed"))
+# Optional full SEC User-Agent; by default "SalesPrep evidence collector <SEC_CONTACT_EMAIL>".
+SEC_USER_AGENT = env_str("SEC_USER_AGENT")
+# RSS/Atom feeds searched for news about an account; "{query}" becomes the quoted account name.
+EVIDENCE_NEWS_FEEDS = env_list("EVIDENCE_NEWS_FEEDS")
 
 LOGGING = {
     "version": 1,

@@ -1,0 +1,81 @@
+"""The access helpers for briefs and their sections. A brief follows its call's access:
+the call's owner (and the account's owner, and admins) edit; the team, the executive joining
+and the team's managers read; outsiders get 404; readers get 403 when they try to write."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, IntegerField, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce
+from django.http import Http404
+
+from callprep.briefs.models import Brief, BriefSection
+from callprep.briefs.sections import SectionKey, SectionState
+
+SAVE_DEFERRED = ("text", "html", "claims", "focus")
+
+
+def brief_for(user, pk: int, *, write: bool = False, review: bool = False) -> Brief:
+    """The brief if the user may read it (else 404); ``write`` needs an editor and ``review``
+    a reviewer (else 403)."""
+    brief = (
+        Brief.objects.visible_to(user)
+        .select_related("call__account", "call__owner", "call__executive", "account")
+        .filter(pk=pk)
+        .first()
+    )
+    if brief is None:
+        raise Http404("No such brief.")
+    if write and not brief.is_editable_by(user):
+        raise PermissionDenied("You can read this brief but not change it.")
+    if review and not brief.is_reviewable_by(user):
+        raise PermissionDenied(
+            "Only the executive joining the call (or any executive when none is named) "
+            "reviews this brief, and nobody reviews their own brief."
+        )
+    return brief
+
+
+def _count(condition: Q) -> Coalesce:
+    counts = (
+        BriefSection.objects.filter(condition)
+        .order_by()
+        .values("brief")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(counts, output_field=IntegerField()), Value(0))
+
+
+def section_for(
+    user, brief_pk: int, key: str, *, write: bool = False, for_save: bool = False
+) -> BriefSection:
+    """One section with its brief, call and account, in a single query.
+
+    The annotations ``others_complete`` and ``required_total`` let a save report the brief's
+    completeness without another query. ``for_save`` leaves out the stored text and its
+    renderings, which a save replaces anyway (a 20,000-character section is ~60 kB of them).
+    """
+    if key not in SectionKey.values:
+        raise Http404("No such section.")
+    section_qs = (
+        BriefSection.objects.filter(
+            brief__in=Brief.objects.visible_to(user).values("pk"), brief_id=brief_pk, key=key
+        )
+        .select_related("brief__call__account", "updated_by")
+        .annotate(
+            others_complete=_count(
+                Q(brief=OuterRef("brief"), required=True, state=SectionState.COMPLETE)
+                & ~Q(pk=OuterRef("pk"))
+            ),
+            required_total=_count(Q(brief=OuterRef("brief"), required=True)),
+        )
+    )
+    if for_save:
+        section_qs = section_qs.defer(*SAVE_DEFERRED)
+    section = section_qs.first()
+    if section is None:
+        raise Http404("No such section.")
+    if write and not section.brief.is_editable_by(user):
+        raise PermissionDenied("You can read this brief but not change it.")
+    return section

@@ -1,0 +1,170 @@
+"""What the editor shows for one section: values, structured field rows, hints, meters.
+
+Built in Python so templates only lay things out.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from typing import Any
+
+from callprep.briefs import sections as S
+from callprep.briefs.focus import Focus
+from callprep.briefs.models import BriefSection, percent
+from callprep.briefs.rendering import render_plain, safe_http_url
+
+
+@dataclass
+class FieldRow:
+    key: str
+    label: str
+    help: str
+    kind: str
+    name: str
+    value: Any
+    confidence: str = ""
+    evidence: str = ""
+    filled: bool = False
+
+    @property
+    def lines_text(self) -> str:
+        return "\n".join(S.lines_of(self.value))
+
+    @property
+    def lines(self) -> list[str]:
+        return S.lines_of(self.value)
+
+    @property
+    def confidence_label(self) -> str:
+        return S.Confidence(self.confidence).label if self.confidence else ""
+
+    @property
+    def evidence_url(self) -> str:
+        return safe_http_url(self.evidence)
+
+    @property
+    def value_html(self) -> str:
+        return render_plain(str(self.value or ""))
+
+
+def field_rows(spec: S.SectionSpec, values: dict[str, Any] | None) -> list[FieldRow]:
+    values = values or {}
+    rows = []
+    for fspec in spec.fields:
+        value = values.get(fspec.key)
+        row = FieldRow(
+            key=fspec.key,
+            label=fspec.label,
+            help=fspec.help,
+            kind=fspec.kind,
+            name=f"f-{fspec.key}",
+            value=value,
+            filled=S.field_filled(fspec, value),
+        )
+        if fspec.kind == "claim":
+            value = value if isinstance(value, dict) else {}
+            row.value = value.get("text", "")
+            row.confidence = value.get("confidence", "")
+            row.evidence = value.get("evidence", "")
+        rows.append(row)
+    return rows
+
+
+@dataclass
+class Conflict:
+    message: str
+    stored: BriefSection
+    stored_plain: str
+
+
+@dataclass
+class SectionPanel:
+    section: BriefSection
+    text: str
+    fields: dict[str, Any]
+    conflict: Conflict | None = None
+    error: str = ""
+    preview_html: str | None = None
+    rows: list[FieldRow] = field(default_factory=list)
+    # Review comment threads on this section (the editor shows them under the card).
+    threads: list = field(default_factory=list)
+
+    @classmethod
+    def of(cls, section: BriefSection, **kwargs) -> SectionPanel:
+        text = kwargs.pop("text", section.text)
+        fields = kwargs.pop("fields", section.fields)
+        panel = cls(section=section, text=text, fields=dict(fields or {}), **kwargs)
+        panel.rows = field_rows(section.spec, panel.fields)
+        return panel
+
+    @property
+    def spec(self) -> S.SectionSpec:
+        return self.section.spec
+
+    @property
+    def key(self) -> str:
+        return self.section.key
+
+    @property
+    def number(self) -> int:
+        return self.section.position + 1
+
+    @property
+    def evaluation(self) -> S.Evaluation:
+        return self.section.evaluation()
+
+    @property
+    def focus(self) -> Focus:
+        return self.section.focus_reading()
+
+    @property
+    def claims(self) -> dict[str, int]:
+        return self.section.claim_counts()
+
+    @property
+    def red_flags(self) -> list[str]:
+        return self.section.red_flags()
+
+    @property
+    def confidences(self):
+        return S.Confidence.choices
+
+
+@dataclass(frozen=True)
+class Completeness:
+    complete: int
+    total: int
+
+    @property
+    def percent(self) -> int:
+        return percent(self.complete, self.total)
+
+
+def completeness_after_save(section: BriefSection) -> Completeness:
+    """The brief's completeness from the annotations of ``access.section_for``."""
+    mine = int(section.required and section.state == S.SectionState.COMPLETE)
+    return Completeness(section.others_complete + mine, section.required_total)
+
+
+@dataclass(frozen=True)
+class DiffLine:
+    op: str  # "same", "add", "del", "gap"
+    text: str
+
+
+def diff_lines(old: str, new: str, *, context: int = 3) -> list[DiffLine]:
+    """A line diff from ``old`` to ``new``, with a few lines of context around changes."""
+    a, b = (old or "").splitlines(), (new or "").splitlines()
+    rows: list[DiffLine] = []
+    matcher = difflib.SequenceMatcher(a=a, b=b, autojunk=False)
+    for group in matcher.get_grouped_opcodes(context):
+        if rows:
+            rows.append(DiffLine("gap", "…"))
+        for tag, i1, i2, j1, j2 in group:
+            if tag == "equal":
+                rows.extend(DiffLine("same", line) for line in a[i1:i2])
+            else:
+                rows.extend(DiffLine("del", line) for line in a[i1:i2])
+                rows.extend(DiffLine("add", line) for line in b[j1:j2])
+    return rows

@@ -1,0 +1,91 @@
+"""The manager's "nudge": send the reminder for an overdue call now, at most once a day.
+
+It reuses the reminder machinery (callprep/review/notify.py ``notify`` with the reminder
+kinds of callprep/review/reminders.py), so the in-app notification, the e-mail after commit
+and the user's e-mail mutes behave exactly like the scheduled reminders. "Once a day" counts
+any reminder of those kinds about the call — a scheduled one included — in the last 24 hours;
+the call's row is locked so two managers clicking at once send one reminder.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+
+from callprep.briefs.models import Brief, BriefStatus, due_hours
+from callprep.dashboard.metrics import overdue_q, recent_nudges
+from callprep.models import Call
+from callprep.review import notify as N
+from callprep.review.models import Notification, NotificationKind
+
+
+class NudgeError(Exception):
+    """A nudge that cannot be sent; the message says why, for the user."""
+
+
+def _when(call: Call) -> str:
+    return f"{date_format(call.local_start, 'D j M, H:i')} ({call.time_zone})"
+
+
+def nudge(call: Call, *, by, now: datetime | None = None) -> list[Notification]:
+    """Remind whoever holds up an overdue call's brief: the rep, or its reviewer(s)."""
+    with transaction.atomic():
+        locked = (
+            Call.objects.select_for_update(of=("self",))
+            .select_related("owner", "account", "executive")
+            .get(pk=call.pk)
+        )
+        now = now or timezone.now()
+        if not Call.objects.filter(pk=locked.pk).filter(overdue_q(now)).exists():
+            raise NudgeError("This call is not overdue any more: nothing to nudge.")
+        if recent_nudges(now).filter(call=locked).exists():
+            raise NudgeError("A reminder about this call went out in the last 24 hours.")
+        brief = (
+            Brief.objects.select_related("call__owner", "created_by").filter(call=locked).first()
+        )
+        who = f"{by}" if by is not None else "Your manager"
+        if brief is None:
+            kind = NotificationKind.REMINDER_NO_BRIEF
+            recipients = [locked.owner] if locked.owner.is_active else []
+            subject = f"No brief yet: {locked.title}"
+            body = (
+                f"{who} asks you to prepare: “{locked.title}” with {locked.account.name} is on "
+                f"{_when(locked)} and has no brief. It was due {due_hours()} hours before."
+            )
+            url = reverse("briefs:for_call", args=[locked.pk])
+        elif brief.status == BriefStatus.SUBMITTED:
+            kind = NotificationKind.REMINDER_NOT_SUBMITTED
+            recipients = N.reviewers_of(brief)
+            subject = f"Brief waiting for your review: {locked.title}"
+            body = (
+                f"{who} asks you to review the brief for “{locked.title}” with "
+                f"{locked.account.name} ({_when(locked)}). It is past its due time."
+            )
+            url = reverse("briefs:executive", args=[brief.pk])
+        else:
+            kind = NotificationKind.REMINDER_NOT_SUBMITTED
+            recipients = N.writers_of(brief)
+            subject = f"Brief overdue: {locked.title}"
+            body = (
+                f"{who} asks you to finish the brief for “{locked.title}” with "
+                f"{locked.account.name} ({_when(locked)}). It was due {due_hours()} hours "
+                "before the call."
+            )
+            url = brief.get_edit_url()
+        sent = N.notify(
+            kind,
+            recipients,
+            subject=subject,
+            body=body,
+            url=url,
+            actor=by,
+            brief=brief,
+            call=locked,
+        )
+        if not sent:
+            raise NudgeError("Nobody active to remind for this call.")
+    return sent

@@ -1,0 +1,403 @@
+"""Dashboard views: thin. Access through callprep/dashboard/access.py, numbers from metrics.py."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+from datetime import timedelta
+from urllib.parse import urlencode
+
+from django import forms
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_http_methods
+
+from callprep.briefs.models import BriefStatus, calls_with_brief, due_hours
+from callprep.dashboard import charts, metrics
+from callprep.dashboard.access import scope_for, viewer_for
+from callprep.dashboard.nudge import NudgeError, nudge
+from callprep.models import CallKind
+
+PAGE = "dashboard/dashboard.html"
+CALLS = "dashboard/calls.html"
+PER_PAGE = 100
+REPS_PER_PAGE = 50
+
+SORTS = {
+    "name": (lambda r: r.name.lower(), "asc"),
+    "calls": (lambda r: r.figures.calls, "desc"),
+    "prepared": (lambda r: r.figures.prepared_share, "desc"),
+    "on_time": (lambda r: r.figures.on_time_share, "desc"),
+    "lead": (lambda r: r.figures.lead_p50, "desc"),
+    "completeness": (lambda r: r.figures.completeness, "desc"),
+    "exec_read": (lambda r: r.figures.exec_read_share, "desc"),
+}
+
+
+class FilterForm(forms.Form):
+    team = forms.IntegerField(required=False, min_value=1)
+    rep = forms.IntegerField(required=False, min_value=1)
+    kind = forms.ChoiceField(required=False, choices=[("", "All kinds"), *CallKind.choices])
+    start = forms.DateField(required=False)
+    end = forms.DateField(required=False)
+    sort = forms.ChoiceField(required=False, choices=[(k, k) for k in SORTS])
+    dir = forms.ChoiceField(required=False, choices=[("asc", "asc"), ("desc", "desc")])
+
+
+def _filters(request: HttpRequest):
+    """The viewer, the scope and the chosen filters of a request (403/404 via access)."""
+    viewer = viewer_for(request.user)
+    form = FilterForm(request.GET)
+    form.is_valid()  # invalid values are dropped and fall back to their defaults
+    data = form.cleaned_data
+    default_start, default_end = metrics.default_period()
+    start, end = data.get("start") or default_start, data.get("end") or default_end
+    if start > end:
+        start, end = end, start
+    scope, team, reps = scope_for(
+        viewer,
+        team_id=data.get("team"),
+        rep_id=data.get("rep"),
+        kind=data.get("kind") or "",
+        start=start,
+        end=end,
+    )
+    params = {
+        k: v
+        for k, v in (
+            ("team", team.pk if team else ""),
+            ("rep", scope.rep or ""),
+            ("kind", scope.kind),
+            ("start", start.isoformat()),
+            ("end", end.isoformat()),
+        )
+        if v
+    }
+    return viewer, scope, team, reps, params, data
+
+
+def _url(name: str, params: dict, **extra) -> str:
+    query = urlencode({**params, **{k: v for k, v in extra.items() if v not in (None, "")}})
+    return f"{reverse(name)}?{query}" if query else reverse(name)
+
+
+def _drill(params: dict, measure: str, **extra) -> str:
+    return _url("callprep:dashboard:calls", params, measure=measure, **extra)
+
+
+def _drills(params: dict, keys) -> dict[str, str]:
+    """Drill-down links for many measures with the same filters (one reverse, one urlencode)."""
+    base = _url("callprep:dashboard:calls", params)
+    joiner = "&" if "?" in base else "?"
+    return {k: f"{base}{joiner}{urlencode({'measure': k})}" for k in keys}
+
+
+def _percent(value: int | None) -> str:
+    return "—" if value is None else f"{value}%"
+
+
+@require_http_methods(["GET"])
+def dashboard(request: HttpRequest) -> HttpResponse:
+    viewer, scope, team, reps, params, data = _filters(request)
+    now = timezone.now()
+    # The whole organisation (no team, no rep chosen): one row per team, each drilling down to
+    # that team's reps. A team, a manager's own teams or a rep: one row per rep.
+    by_team = viewer.sees_everyone and team is None and scope.rep is None
+    board = metrics.dashboard(scope, now, by_team=by_team)
+
+    sort = data.get("sort") or "name"
+    key, default_dir = SORTS[sort]
+    direction = data.get("dir") or default_dir
+    groups = board.teams if by_team else board.reps
+    present = [r for r in groups if key(r) is not None]
+    missing = [r for r in groups if key(r) is None]
+    group_rows = sorted(present, key=key, reverse=direction == "desc") + missing
+    sort_links = {}
+    for name, (_, natural) in SORTS.items():
+        next_dir = ("asc" if direction == "desc" else "desc") if name == sort else natural
+        sort_links[name] = _url("callprep:dashboard", params, sort=name, dir=next_dir)
+
+    links = _drills(params, metrics.measures(now))
+    rep_page = Paginator(group_rows, REPS_PER_PAGE).get_page(request.GET.get("page"))
+    dashboard_url, drill_url = reverse("callprep:dashboard"), reverse("callprep:dashboard:calls")
+    rows = []
+    for row in rep_page.object_list:
+        if by_team:
+            if row.team_id is None:  # accounts without a team: no team filter to drill into
+                rows.append({"group": row, "filter_url": "", "links": {}})
+                continue
+            query = urlencode({**params, "team": row.team_id})
+        else:
+            query = urlencode({**params, "rep": row.rep_id})
+        rows.append(
+            {
+                "group": row,
+                "rep": row,
+                "filter_url": f"{dashboard_url}?{query}",
+                "links": {
+                    k: f"{drill_url}?{query}&measure={k}"
+                    for k in ("calls", "held", "prepared", "due", "on_time", "with_brief")
+                },
+            }
+        )
+    if by_team:  # reps are picked within a team (a team's page lists its reps)
+        rep_choices = []
+    elif reps is None:  # no rep chosen: offer the reps who have calls in the period
+        reps = sorted(board.reps, key=lambda r: (r.name.lower(), r.rep_id))
+        rep_choices = [(r.rep_id, r.name) for r in reps]
+    else:
+        rep_choices = [(r.pk, str(r)) for r in reps]
+    sort_params = {**params, "sort": sort, "dir": direction}
+    total = board.total
+    histogram = charts.bar_chart(
+        "lead-histogram",
+        "Lead time: approval to call",
+        f"How long before the call each brief was approved, over {total['prepared']} prepared "
+        f"calls. Median {total.lead_p50_words}, 90th percentile {total.lead_p90_words}.",
+        [
+            (label, total[k], str(total[k]), links[k])
+            for k, _low, _high, label in metrics.LEAD_BUCKETS
+        ],
+    )
+    trend = charts.bar_chart(
+        "on-time-trend",
+        "On-time preparation, last 12 weeks",
+        "Share of calls each week (by the call's local day) whose brief was approved by its due "
+        "time. " + "; ".join(f"week of {p.monday:%d %b}: {_percent(p.pct)}" for p in board.trend),
+        [
+            (
+                f"{p.monday:%d %b}",
+                p.pct,
+                _percent(p.pct),
+                _drill(params, "on_time", start=p.monday.isoformat(), end=p.sunday.isoformat()),
+            )
+            for p in board.trend
+        ],
+        max_value=100,
+        unit="%",
+    )
+    upcoming_rows = board.upcoming_rows()
+    upcoming = charts.stacked_chart(
+        "upcoming-states",
+        "Upcoming calls by brief state",
+        "; ".join(
+            f"next {days} days: "
+            + ", ".join(f"{count} {label.lower()}" for _, label, count in states)
+            for days, states in upcoming_rows
+        ),
+        [
+            (
+                f"Next {days} days",
+                [
+                    (f"state-{s}", label, count, links[f"upcoming_{days}_{s}"])
+                    for s, label, count in states
+                ],
+            )
+            for days, states in upcoming_rows
+        ],
+    )
+    context = {
+        "viewer": viewer,
+        "scope": scope,
+        "team": team,
+        "rep_choices": rep_choices,
+        "by_team": by_team,
+        "rep_page": rep_page,
+        "rep_page_url": _url("callprep:dashboard", sort_params),
+        "kinds": CallKind.choices,
+        "params": params,
+        "board": board,
+        "total": total,
+        "rows": rows,
+        "sort": sort,
+        "direction": direction,
+        "sort_links": sort_links,
+        "links": links,
+        "upcoming_rows": [
+            (days, [(label, count, links[f"upcoming_{days}_{s}"]) for s, label, count in states])
+            for days, states in upcoming_rows
+        ],
+        "upcoming_chart": upcoming,
+        "histogram": histogram,
+        "trend": trend,
+        "trend_rows": [
+            (
+                p,
+                _drill(params, "due", start=p.monday.isoformat(), end=p.sunday.isoformat()),
+                _drill(params, "on_time", start=p.monday.isoformat(), end=p.sunday.isoformat()),
+            )
+            for p in board.trend
+        ],
+        "reps_csv": _url("callprep:dashboard:reps_csv", params),
+        "here": request.get_full_path(),
+        "due_hours": due_hours(),
+        "states": metrics.STATES,
+    }
+    if request.htmx:
+        return render(request, f"{PAGE}#body", context)
+    return render(request, PAGE, context)
+
+
+def _call_row(call, now) -> dict:
+    """One drill-down row: the facts of a call as the metrics define them."""
+    brief = getattr(call, "brief", None)
+    due = call.starts_at - timedelta(hours=due_hours())
+    approved = brief is not None and brief.status == BriefStatus.APPROVED and brief.approved_at
+    lead = (call.starts_at - brief.approved_at).total_seconds() / 3600 if approved else None
+    return {
+        "call": call,
+        "brief": brief,
+        "status": brief.get_status_display() if brief else "No brief",
+        "due": due,
+        "approved_at": brief.approved_at if approved else None,
+        "on_time": bool(approved and brief.approved_at <= due),
+        "lead_hours": lead,
+        "lead_words": metrics.hours_words(lead) if lead is not None and lead >= 0 else "—",
+        "completeness": getattr(call, "brief_completeness_percent", None) if brief else None,
+    }
+
+
+def _drill_calls(request: HttpRequest):
+    _viewer, scope, team, reps, params, _ = _filters(request)
+    key = request.GET.get("measure", "")
+    now = timezone.now()
+    defined = metrics.measures(now)
+    if key not in defined:
+        raise Http404("No such measure.")
+    calls = calls_with_brief(
+        metrics.drill_down(scope, key, now).select_related("account", "owner", "executive")
+    ).order_by("starts_at", "pk")
+    return scope, team, reps, params, defined[key], calls, now
+
+
+@require_http_methods(["GET"])
+def calls(request: HttpRequest) -> HttpResponse:
+    """The calls behind one number of the dashboard."""
+    scope, team, reps, params, measure, qs, now = _drill_calls(request)
+    page = Paginator(qs, PER_PAGE).get_page(request.GET.get("page"))
+    rep = next((r for r in reps or () if r.pk == scope.rep), None)
+    context = {
+        "measure": measure,
+        "page": page,
+        "rows": [_call_row(c, now) for c in page.object_list],
+        "team": team,
+        "rep": rep,
+        "scope": scope,
+        "back": _url("callprep:dashboard", params),
+        "csv_url": _url("callprep:dashboard:calls_csv", params, measure=measure.key),
+        "page_url": _url("callprep:dashboard:calls", params, measure=measure.key),
+    }
+    return render(request, CALLS, context)
+
+
+def _cell(value) -> str:
+    """A CSV cell that a spreadsheet will not run as a formula."""
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+def _csv_response(filename: str, header: list[str], rows: Iterator[list]) -> HttpResponse:
+    writer = csv.writer(_Echo())
+
+    def lines():
+        yield writer.writerow(header)
+        for row in rows:
+            yield writer.writerow([_cell(v) if isinstance(v, str) else v for v in row])
+
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def _hours(value: float | None) -> str:
+    return "" if value is None else f"{value:.1f}"
+
+
+@require_http_methods(["GET"])
+def calls_csv(request: HttpRequest) -> HttpResponse:
+    scope, _team, _reps, _params, measure, qs, now = _drill_calls(request)
+    header = [
+        "call_id", "title", "customer", "rep", "kind", "starts_at_local", "time_zone",
+        "due_at_utc", "brief_status", "approved_at_utc", "on_time", "lead_time_hours",
+        "completeness_percent",
+    ]  # fmt: skip
+
+    def rows():
+        for call in qs.iterator(chunk_size=2000):
+            row = _call_row(call, now)
+            yield [
+                call.pk,
+                call.title,
+                call.account.name,
+                call.owner.get_full_name() or call.owner.username,
+                call.get_kind_display(),
+                call.local_start.strftime("%Y-%m-%d %H:%M"),
+                call.time_zone,
+                row["due"].astimezone(metrics.UTC).strftime("%Y-%m-%d %H:%M"),
+                row["status"],
+                row["approved_at"].astimezone(metrics.UTC).strftime("%Y-%m-%d %H:%M")
+                if row["approved_at"]
+                else "",
+                "yes" if row["on_time"] else "no",
+                _hours(row["lead_hours"]),
+                "" if row["completeness"] is None else int(row["completeness"]),
+            ]
+
+    return _csv_response(f"prep-{measure.key}-{scope.start}-{scope.end}.csv", header, rows())
+
+
+@require_http_methods(["GET"])
+def reps_csv(request: HttpRequest) -> HttpResponse:
+    _viewer, scope, *_ = _filters(request)
+    _total, reps = metrics.figures_by_rep(scope, timezone.now())
+    header = [
+        "rep", "username", "calls", "due_calls", "on_time", "on_time_percent", "held_calls",
+        "prepared", "prepared_percent", "median_lead_time_hours", "completeness_percent",
+        "executive_read_percent",
+    ]  # fmt: skip
+
+    def rows():
+        for r in reps:
+            f = r.figures
+            yield [
+                r.name, r.username, f.calls, f["due"], f["on_time"], f.on_time_pct,
+                f["held"], f["prepared"], f.prepared_pct, _hours(f.lead_p50),
+                f.completeness_pct, f.exec_read_pct,
+            ]  # fmt: skip
+
+    return _csv_response(f"prep-by-rep-{scope.start}-{scope.end}.csv", header, rows())
+
+
+@require_http_methods(["POST"])
+def nudge_call(request: HttpRequest, pk: int) -> HttpResponse:
+    """Send the reminder for an overdue call now (at most once a day per call)."""
+    viewer = viewer_for(request.user)
+    teams = None if viewer.sees_everyone else viewer.team_ids
+    today = timezone.localdate()
+    scope = metrics.Scope(teams=teams, start=today, end=today)
+    call = scope.calls(period=False).filter(pk=pk).first()
+    if call is None:
+        raise Http404("No such call.")
+    try:
+        sent = nudge(call, by=request.user)
+    except NudgeError as exc:
+        messages.warning(request, str(exc))
+    else:
+        names = ", ".join(str(n.recipient) for n in sent)
+        messages.success(request, f"Reminder sent to {names} for “{call.title}”.")
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        target = reverse("callprep:dashboard")
+    return redirect(target)

@@ -1,0 +1,152 @@
+"""Notifications: in-app rows written with the change that caused them, e-mail after commit.
+
+``notify`` is called inside a workflow transaction; it creates one Notification per recipient
+and, once the transaction commits, enqueues one e-mail task per notification. The task loads
+the notification by id and calls ``send_email``, which claims it first (``emailed_at``), so a
+duplicate delivery sends nothing twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from accounts.roles import Role
+from callprep.review.models import EmailMute, Notification, NotificationKind
+
+log = logging.getLogger(__name__)
+
+
+def site_url() -> str:
+    return getattr(settings, "SITE_URL", "http://localhost:8000").rstrip("/")
+
+
+def reviewers_of(brief) -> list:
+    """Who reviews a brief: the executive joining the call, or every active executive."""
+    call = brief.call
+    if call.executive_id:
+        return [call.executive] if call.executive.is_active else []
+    User = get_user_model()
+    return list(
+        User.objects.filter(groups__name=Role.EXECUTIVE, is_active=True)
+        .exclude(pk__in=[call.owner_id, brief.created_by_id or 0])
+        .distinct()
+    )
+
+
+def writers_of(brief) -> list:
+    """The rep who owns the call (and who started the brief, if someone else)."""
+    people = {brief.call.owner_id: brief.call.owner}
+    if brief.created_by_id and brief.created_by_id not in people and brief.created_by:
+        people[brief.created_by_id] = brief.created_by
+    return [p for p in people.values() if p.is_active]
+
+
+def notify(
+    kind: str,
+    recipients: Iterable,
+    *,
+    subject: str,
+    body: str,
+    url: str,
+    actor=None,
+    brief=None,
+    call=None,
+) -> list[Notification]:
+    """Create in-app notifications (not for the actor) and e-mail them after commit."""
+    seen: set[int] = set()
+    rows = []
+    for user in recipients:
+        if user is None or user.pk in seen or (actor is not None and user.pk == actor.pk):
+            continue
+        seen.add(user.pk)
+        rows.append(
+            Notification(
+                recipient=user,
+                kind=kind,
+                subject=subject[:200],
+                body=body,
+                url=url,
+                actor=actor,
+                brief=brief,
+                call=call if call is not None else (brief.call if brief is not None else None),
+            )
+        )
+    created = Notification.objects.bulk_create(rows)
+    ids = [n.pk for n in created]
+    if ids:
+        transaction.on_commit(lambda: _enqueue_emails(ids))
+    return created
+
+
+def _enqueue_emails(ids: list[int]) -> None:
+    from callprep.review.tasks import send_notification_email
+
+    for pk in ids:
+        try:
+            send_notification_email.delay(pk)
+        except Exception:  # the broker is down: the in-app notification is still there
+            log.exception("could not enqueue the e-mail for notification %s", pk)
+
+
+def is_muted(user, kind: str) -> bool:
+    return EmailMute.objects.filter(user=user, kind=kind).exists()
+
+
+def send_email(notification_id: int) -> bool:
+    """Send the e-mail copy of a notification once; False when muted, sent or impossible."""
+    notification = (
+        Notification.objects.select_related("recipient", "brief__call__account")
+        .filter(pk=notification_id)
+        .first()
+    )
+    if notification is None:
+        return False
+    recipient = notification.recipient
+    if not recipient.email or not recipient.is_active or is_muted(recipient, notification.kind):
+        return False
+    claimed = Notification.objects.filter(pk=notification.pk, emailed_at__isnull=True).update(
+        emailed_at=timezone.now()
+    )
+    if not claimed:
+        return False  # sent already (a duplicate delivery of the task)
+    context = {
+        "notification": notification,
+        "recipient": recipient,
+        "link": site_url() + notification.url if notification.url.startswith("/") else "",
+        "settings_link": site_url() + _settings_path(),
+        "kind_label": notification.get_kind_display(),
+    }
+    message = EmailMultiAlternatives(
+        subject=f"[SalesPrep] {notification.subject}",
+        body=render_to_string("review/email/notification.txt", context),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[recipient.email],
+    )
+    message.attach_alternative(
+        render_to_string("review/email/notification.html", context), "text/html"
+    )
+    try:
+        message.send()
+    except Exception:
+        # Give the claim back so a retry can send it.
+        Notification.objects.filter(pk=notification.pk).update(emailed_at=None)
+        raise
+    return True
+
+
+def _settings_path() -> str:
+    from django.urls import reverse
+
+    return reverse("briefs:notification_settings")
+
+
+def kind_label(kind: str) -> str:
+    return NotificationKind(kind).label
