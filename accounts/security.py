@@ -22,6 +22,8 @@ def clean(text: str, limit: int = 500) -> str:
 
 
 def client_ip(request: HttpRequest | None) -> str | None:
+    # Only REMOTE_ADDR, which gunicorn sets from the socket: a client cannot choose its own
+    # address with a forwarded-for header, neither for the audit trail nor the login throttle.
     if request is None:
         return None
     return request.META.get("REMOTE_ADDR") or None
