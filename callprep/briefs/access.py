@@ -5,8 +5,6 @@ and the team's managers read; outsiders get 404; readers get 403 when they try t
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, IntegerField, OuterRef, Q, Subquery, Value
-from django.db.models.functions import Coalesce
 from django.http import Http404
 
 from callprep.briefs.models import Brief, BriefSection
@@ -36,46 +34,38 @@ def brief_for(user, pk: int, *, write: bool = False, review: bool = False) -> Br
     return brief
 
 
-def _count(condition: Q) -> Coalesce:
-    counts = (
-        BriefSection.objects.filter(condition)
-        .order_by()
-        .values("brief")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    return Coalesce(Subquery(counts, output_field=IntegerField()), Value(0))
-
-
 def section_for(
     user, brief_pk: int, key: str, *, write: bool = False, for_save: bool = False
 ) -> BriefSection:
     """One section with its brief, call and account, in a single query.
 
-    The annotations ``others_complete`` and ``required_total`` let a save report the brief's
-    completeness without another query. ``for_save`` leaves out the stored text and its
-    renderings, which a save replaces anyway (a 20,000-character section is ~60 kB of them).
+    ``others_complete`` and ``required_total`` (from the counts the brief keeps) let a save
+    report the brief's completeness without another query. ``for_save`` leaves out the stored
+    text and its renderings, which a save replaces anyway (a 20,000-character section is
+    ~60 kB of them).
+
+    A writer is checked on the loaded call (its owner, the account's owner, an admin — all of
+    whom may read it), so the hot autosave path skips the visibility subquery; only a refused
+    writer pays one more query, to tell a reader (403) from an outsider (404).
     """
     if key not in SectionKey.values:
         raise Http404("No such section.")
-    section_qs = (
-        BriefSection.objects.filter(
-            brief__in=Brief.objects.visible_to(user).values("pk"), brief_id=brief_pk, key=key
-        )
-        .select_related("brief__call__account", "updated_by")
-        .annotate(
-            others_complete=_count(
-                Q(brief=OuterRef("brief"), required=True, state=SectionState.COMPLETE)
-                & ~Q(pk=OuterRef("pk"))
-            ),
-            required_total=_count(Q(brief=OuterRef("brief"), required=True)),
-        )
+    section_qs = BriefSection.objects.filter(brief_id=brief_pk, key=key).select_related(
+        "brief__call__account", "updated_by"
     )
+    if not write:
+        section_qs = section_qs.filter(brief__in=Brief.objects.visible_to(user).values("pk"))
     if for_save:
         section_qs = section_qs.defer(*SAVE_DEFERRED)
     section = section_qs.first()
     if section is None:
         raise Http404("No such section.")
     if write and not section.brief.is_editable_by(user):
+        if not Brief.objects.visible_to(user).filter(pk=brief_pk).exists():
+            raise Http404("No such section.")
         raise PermissionDenied("You can read this brief but not change it.")
+    brief = section.brief
+    mine = int(section.required and section.state == SectionState.COMPLETE)
+    section.others_complete = brief.sections_complete - mine
+    section.required_total = brief.sections_required
     return section
