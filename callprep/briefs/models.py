@@ -41,6 +41,10 @@ def due_hours() -> int:
     return int(getattr(settings, "BRIEF_DUE_HOURS", 48))
 
 
+# See BriefQuerySet.in_review_queue.
+QUEUE_DUE_SLACK = timedelta(days=7)
+
+
 def due_at_for(starts_at):
     return starts_at - timedelta(hours=due_hours()) if starts_at else None
 
@@ -78,6 +82,18 @@ class BriefQuerySet(models.QuerySet):
 
     def awaiting_review(self) -> BriefQuerySet:
         return self.filter(status=BriefStatus.SUBMITTED)
+
+    def in_review_queue(self, now=None) -> BriefQuerySet:
+        """Submitted briefs whose call has not started yet: approving after the call is no
+        preparation (such briefs stay "submitted" and count as unprepared on the dashboard).
+
+        The bound on ``due_at`` (kept in step with the call's start by a trigger, migration
+        0009) lets the status/due index find the few open briefs among years of history; the
+        week of slack keeps a brief whose due time was set under a longer BRIEF_DUE_HOURS.
+        """
+        now = now or timezone.now()
+        earliest_due = now - timedelta(hours=due_hours()) - QUEUE_DUE_SLACK
+        return self.awaiting_review().filter(call__starts_at__gte=now, due_at__gte=earliest_due)
 
     def editable_by(self, user) -> BriefQuerySet:
         from callprep.models import Call

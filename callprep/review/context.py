@@ -15,7 +15,7 @@ from callprep.review.models import Notification
 def review_count(user) -> int:
     if not (user.is_authenticated and (user.is_executive or user.is_admin_role)):
         return 0
-    return Brief.objects.reviewable_by(user).awaiting_review().count()
+    return Brief.objects.reviewable_by(user).in_review_queue().count()
 
 
 def unread_count(user) -> int:

@@ -104,20 +104,20 @@ def review_queue(request: HttpRequest) -> HttpResponse:
     user = request.user
     if not (user.is_executive or user.is_admin_role):
         raise PermissionDenied("The review queue is for executives.")
+    now = timezone.now()
     briefs = (
         Brief.objects.reviewable_by(user)
-        .awaiting_review()
+        .in_review_queue(now)
         .select_related("call__owner", "call__executive", "account__team")
         .with_completeness()
         .order_by("call__starts_at", "pk")
     )
     teams = Team.objects.filter(
-        pk__in=Brief.objects.reviewable_by(user).awaiting_review().values("account__team")
+        pk__in=Brief.objects.reviewable_by(user).in_review_queue(now).values("account__team")
     ).order_by("name")
     team = request.GET.get("team", "")
     if team.isdigit():
         briefs = briefs.filter(account__team_id=int(team))
-    now = timezone.now()
     rows = []
     for brief in briefs:
         due = brief.due

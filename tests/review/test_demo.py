@@ -20,5 +20,5 @@ def test_the_review_demo_seed_is_idempotent_and_fills_vp_s_queue():
     assert seed_reviews(calls, plan=demo.DEMO_REVIEWS) == {}  # a second run changes nothing
     assert seed_reviews(calls) == {}
     vp = users["vp"]
-    assert Brief.objects.reviewable_by(vp).awaiting_review().exists()
+    assert Brief.objects.reviewable_by(vp).in_review_queue().exists()
     assert Notification.objects.filter(recipient=vp).exists()
