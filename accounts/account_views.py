@@ -18,6 +18,7 @@ from accounts.access import account_for, contact_for, require_account_creator
 from accounts.forms import AccountFilterForm, AccountForm, BuyingProcessForm, ContactForm
 from accounts.models import Account, BuyingProcess, Contact, stakeholder_groups
 from callprep.briefs.models import calls_with_brief
+from callprep.briefs.rendering import safe_http_url
 from callprep.evidence import collect
 from callprep.models import Call, CallStatus
 
@@ -103,6 +104,8 @@ def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
     account = account_for(request.user, pk)
     context = stakeholder_context(request, account)
     context["buying_process"] = BuyingProcess.objects.filter(account=account).first()
+    # Only an http(s) address becomes a link, whatever a row holds (never a script link).
+    context["website_link"] = safe_http_url(account.website)
     context["calls"] = calls_with_brief(
         Call.objects.visible_to(request.user)
         .filter(account=account)

@@ -9,7 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
-from accounts import importing
+from accounts import importing, ratelimit
 from accounts.access import require_account_creator
 from accounts.forms import ImportUploadForm
 from accounts.models import Account, ImportFile, Team
@@ -91,6 +91,11 @@ def import_upload(request: HttpRequest) -> HttpResponse:
     require_account_creator(request.user)
     form = ImportUploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
+        wait = ratelimit.hit("csv_import", request.user.pk)
+        if wait:
+            form.add_error(None, ratelimit.refusal("csv_import", wait))
+            response = render(request, "accounts/import_upload.html", {"form": form})
+            return ratelimit.too_many(response, wait)
         upload = form.cleaned_data["file"]
         try:
             if upload.size > importing.MAX_BYTES:

@@ -240,11 +240,13 @@ def read_rows(text: str) -> tuple[list[str], list[list[str]]]:
     """The header and the data rows; the delimiter (comma, semicolon, tab) is detected."""
     sample = text[:20_000]
     try:
-        dialect = csv.Sniffer().sniff(sample, delimiters=",;\t|")
+        delimiter = csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
     except csv.Error:
-        dialect = csv.excel
+        delimiter = ","
+    # Only the delimiter is guessed: the sniffer takes the apostrophes of a quoted cell
+    # ("O'Brien's ""Plan""") for the quote character. CRM exports quote with ", as Excel does.
     try:
-        rows = list(csv.reader(io.StringIO(text, newline=""), dialect))
+        rows = list(csv.reader(io.StringIO(text, newline=""), csv.excel, delimiter=delimiter))
     except csv.Error as exc:
         raise ImportProblem(f"The file is not valid CSV: {exc}.") from exc
     rows = [row for row in rows if any(cell.strip() for cell in row)]

@@ -7,7 +7,7 @@ fire however the change is made — a view, the admin, a shell.
 from __future__ import annotations
 
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
-from django.db.models.signals import m2m_changed
+from django.db.models.signals import m2m_changed, post_save, pre_save
 from django.dispatch import receiver
 
 from accounts import security
@@ -63,3 +63,25 @@ def members_changed(sender, **kwargs):
 @receiver(m2m_changed, sender=Team.managers.through)
 def managers_changed(sender, **kwargs):
     _team_membership_changed(sender, _field="managers", **kwargs)
+
+
+@receiver(pre_save, sender=User)
+def note_deactivation(sender, instance, **kwargs):
+    instance._deactivated = (
+        instance.pk is not None
+        and not instance.is_active
+        and User.objects.filter(pk=instance.pk, is_active=True).exists()
+    )
+
+
+@receiver(post_save, sender=User)
+def end_sessions_on_deactivation(sender, instance, **kwargs):
+    """A deactivated user is signed out everywhere, for good: reactivating the account later
+    does not bring the old sessions back."""
+    if getattr(instance, "_deactivated", False):
+        instance._deactivated = False
+        security.revoke_sessions(instance, reason="deactivated")
+        # Keep the new stamp on this instance, so that saving it again does not undo it.
+        instance.session_stamp = (
+            User.objects.filter(pk=instance.pk).values_list("session_stamp", flat=True).get()
+        )

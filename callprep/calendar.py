@@ -19,6 +19,7 @@ from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
 
 from accounts.models import Account, Contact, User
 from accounts.roles import Role
+from callprep.briefs.rendering import safe_http_url
 from callprep.models import Call, CallKind, CallStatus, available_time_zones
 
 MAX_ICS_BYTES = 5 * 1024 * 1024
@@ -58,8 +59,10 @@ def call_event(call: Call) -> icalendar.Event:
         event.add("dtend", call.local_end)
     if call.location:
         event.add("location", call.location)
-    if call.meeting_url:
-        event.add("url", call.meeting_url)
+    # Only an http(s) link goes out (a stored "javascript:" link or a CR/LF would be passed
+    # on to calendar apps, or make icalendar refuse the whole file).
+    if meeting_link := safe_http_url(call.meeting_url):
+        event.add("url", meeting_link)
     event.add("description", call_description(call))
     event.add("last-modified", call.updated_at)
     event.add("status", "CANCELLED" if call.status == CallStatus.CANCELLED else "CONFIRMED")
@@ -86,7 +89,8 @@ def calls_to_ics(calls: Iterable[Call], *, name: str = "SalesPrep calls") -> byt
     cal.add("version", "2.0")
     cal.add("calscale", "GREGORIAN")
     cal.add("method", "PUBLISH")
-    cal.add("x-wr-calname", name)
+    # One line: icalendar does not escape an X- property, and a title may hold a line break.
+    cal.add("x-wr-calname", " ".join(name.split()))
     for call in calls:
         cal.add_component(call_event(call))
     cal.add_missing_timezones()

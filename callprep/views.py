@@ -13,11 +13,13 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
+from accounts import ratelimit
 from accounts.access import account_for
 from accounts.models import Account
 from callprep import calendar, feeds, health
 from callprep.access import call_for
 from callprep.briefs.models import calls_with_brief
+from callprep.briefs.rendering import safe_http_url
 from callprep.forms import AssignEventsForm, CalendarUploadForm, CallForm
 from callprep.models import CalendarFeed, CalendarImport, Call, CallStatus, WorkerHeartbeat
 
@@ -97,6 +99,8 @@ def call_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "call": call,
         "attendees": call.contacts.order_by("name"),
         "can_edit": call.is_editable_by(request.user),
+        # Only an http(s) address becomes a link, whatever the row holds.
+        "meeting_link": safe_http_url(call.meeting_url),
     }
     return render(request, "callprep/call_detail.html", context)
 
@@ -141,6 +145,11 @@ def calendar_import(request: HttpRequest) -> HttpResponse:
     require_rep_or_admin(request.user)
     form = CalendarUploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
+        wait = ratelimit.hit("ics_import", request.user.pk)
+        if wait:
+            form.add_error(None, ratelimit.refusal("ics_import", wait))
+            response = render(request, "callprep/calendar_import.html", {"form": form})
+            return ratelimit.too_many(response, wait)
         upload = form.cleaned_data["file"]
         try:
             if upload.size > calendar.MAX_ICS_BYTES:

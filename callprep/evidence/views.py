@@ -13,7 +13,6 @@ from datetime import date
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -21,7 +20,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
+from accounts import ratelimit
 from accounts.access import account_for
+from accounts.ratelimit import Limit
 from callprep.briefs.sections import SectionKey
 
 from . import collect
@@ -248,12 +249,7 @@ def _query(request: HttpRequest, account) -> str:
 def refresh_allowed(user, account) -> int:
     """0 when the user may refresh the account's evidence now, else the seconds to wait."""
     interval = getattr(settings, "EVIDENCE_REFRESH_INTERVAL", REFRESH_INTERVAL)
-    key = f"evidence:refresh:{user.pk}:{account.pk}"
-    now = timezone.now().timestamp()
-    if cache.add(key, now, timeout=interval):
-        return 0
-    started = cache.get(key) or now
-    return max(1, int(started + interval - now))
+    return ratelimit.hit("evidence_refresh", f"{user.pk}:{account.pk}", Limit(1, interval))
 
 
 @require_http_methods(["POST"])
@@ -270,10 +266,9 @@ def refresh(request: HttpRequest, account_pk: int) -> HttpResponse:
         if is_partial(request):
             context = {"run": collect.latest_run(account), "account": account, "notice": text}
             context["panel_query"] = _query(request, account)
-            return render(request, f"{PANEL}#status", context, status=429)
-        response = render(request, PANEL, panel_context(request, account, notice=text), status=429)
-        response["Retry-After"] = str(wait)
-        return response
+            return ratelimit.too_many(render(request, f"{PANEL}#status", context), wait)
+        response = render(request, PANEL, panel_context(request, account, notice=text))
+        return ratelimit.too_many(response, wait)
     run = collect.start_collection(account, trigger=Trigger.MANUAL, by=request.user)
     if is_partial(request):
         context = {"run": run, "account": account, "panel_query": _query(request, account)}
