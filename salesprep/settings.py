@@ -117,7 +117,16 @@ REDIS_URL = env_str("REDIS_URL")
 BROKER_DIR = VAR_DIR / "broker"
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    # A message a worker took but never acknowledged (the worker was killed) goes back to the
+    # queue after this many seconds. kombu looks for such messages every interval x throttle
+    # seconds (100 s by default); a short timeout (the fault tests) looks a few times per timeout.
+    _visibility_timeout = env_int("CELERY_BROKER_VISIBILITY_TIMEOUT", 3600, minimum=5)
+    _restore_every = max(1, min(100, _visibility_timeout // 4))
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": _visibility_timeout,
+        "unacked_restore_interval": min(10, _restore_every),
+        "unacked_restore_throttle": max(1, _restore_every // min(10, _restore_every)),
+    }
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
@@ -151,10 +160,23 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-# Both limits stay well below the Redis visibility timeout (3600 s), so a task that is still
-# running is never handed to a second worker.
+# Both limits stay below the Redis visibility timeout, so a task that is still running is never
+# handed to a second worker (a redelivered message means the first worker is gone). Tasks with
+# their own limits keep them below these (see callprep/evidence/tasks.py).
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 120, minimum=1)
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 180, minimum=2)
+if CELERY_TASK_SOFT_TIME_LIMIT >= CELERY_TASK_TIME_LIMIT:
+    raise ImproperlyConfigured(
+        f"CELERY_TASK_SOFT_TIME_LIMIT ({CELERY_TASK_SOFT_TIME_LIMIT}) must be below "
+        f"CELERY_TASK_TIME_LIMIT ({CELERY_TASK_TIME_LIMIT})."
+    )
+if REDIS_URL and CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] <= CELERY_TASK_TIME_LIMIT:
+    raise ImproperlyConfigured(
+        f"CELERY_TASK_TIME_LIMIT ({CELERY_TASK_TIME_LIMIT}) must be below "
+        "CELERY_BROKER_VISIBILITY_TIMEOUT "
+        f"({CELERY_BROKER_TRANSPORT_OPTIONS['visibility_timeout']}), or a running task is "
+        "handed to a second worker."
+    )
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {

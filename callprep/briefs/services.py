@@ -291,9 +291,9 @@ def save_section(
         restored_from=restored_from,
         note=note[:300],
     )
-    extended = extend and SectionRevision.objects.filter(
-        pk=revision_id, version=base_version
-    ).update(version=new_version, text=text, fields=fields, saved_at=now)
+    extended = extend and SectionRevision.objects.filter(pk=revision_id, section=section).update(
+        version=new_version, text=text, fields=fields, saved_at=now
+    )
     if not extended:
         revision.save(force_insert=True)
     for name, value in values.items():

@@ -18,6 +18,7 @@ import logging
 from collections.abc import Callable, Iterable
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Exists, F, Max, OuterRef, Q
 from django.utils import timezone
@@ -42,11 +43,23 @@ log = logging.getLogger(__name__)
 STALE_QUEUED = timedelta(minutes=3)
 # Running for longer than this: the worker died (the hard time limit is 3 minutes).
 STALE_RUNNING = timedelta(minutes=10)
+# The settings EVIDENCE_STALE_QUEUED_SECONDS / EVIDENCE_STALE_RUNNING_SECONDS override both (the
+# fault tests shorten them); see ``stale_queued()`` and ``stale_running()``.
 MAX_ATTEMPTS = 4
 FRESH_FOR = timedelta(hours=24)
 CALLS_WITHIN = timedelta(days=7)
 # Account fields whose change makes the evidence out of date.
 EVIDENCE_FIELDS = ("ticker", "cik", "naics_code", "country", "website", "name")
+
+
+def stale_queued() -> timedelta:
+    seconds = getattr(settings, "EVIDENCE_STALE_QUEUED_SECONDS", None)
+    return STALE_QUEUED if seconds is None else timedelta(seconds=seconds)
+
+
+def stale_running() -> timedelta:
+    seconds = getattr(settings, "EVIDENCE_STALE_RUNNING_SECONDS", None)
+    return STALE_RUNNING if seconds is None else timedelta(seconds=seconds)
 
 
 class CollectionError(Exception):
@@ -76,11 +89,17 @@ def skip_reason(account: Account, source: str) -> str:
 def _enqueue(source_run_ids: Iterable[int]) -> None:
     from .tasks import collect_source_task
 
-    for pk in source_run_ids:
+    pending = list(source_run_ids)
+    for done, pk in enumerate(pending):
         try:
             collect_source_task.delay(pk)
-        except Exception:  # the broker is down: the sweep re-enqueues it later
-            log.exception("could not enqueue evidence source run %s", pk)
+        except Exception:
+            # The broker is down: the sweep re-enqueues these later. Each further try would
+            # only keep the caller (a request saving a brief) waiting for the same failure.
+            log.exception(
+                "could not enqueue evidence source runs %s; the sweep will", pending[done:]
+            )
+            return
 
 
 def start_collection(
@@ -92,7 +111,7 @@ def start_collection(
         Account.objects.select_for_update().filter(pk=account.pk).first()
         current = (
             CollectionRun.objects.unfinished()
-            .filter(account=account, created_at__gte=timezone.now() - STALE_RUNNING)
+            .filter(account=account, created_at__gte=timezone.now() - stale_running())
             .first()
         )
         if current is not None:
@@ -188,21 +207,48 @@ def store_rows(
     return len(unique)
 
 
+def _take_over(source_run_id: int) -> bool:
+    """Claim a source run left "running" by a worker that died in the middle of it.
+
+    Only for a redelivered message: the broker hands a message out again only when the worker
+    that had it is gone (its process was killed, or the visibility timeout, which is longer than
+    the hard time limit, has passed), so nobody is still working on the run. A run that killed
+    its worker ``MAX_ATTEMPTS`` times fails instead of killing the next one.
+    """
+    stuck = SourceRun.objects.filter(pk=source_run_id, state=RunState.RUNNING).first()
+    if stuck is None:
+        return False
+    if stuck.attempts >= MAX_ATTEMPTS:
+        _finish(stuck, RunState.FAILED, "The worker stopped while collecting; gave up")
+        return False
+    # Conditional on the attempt we saw, so two copies of the message take it over once.
+    return bool(
+        SourceRun.objects.filter(
+            pk=stuck.pk, state=RunState.RUNNING, attempts=stuck.attempts
+        ).update(started_at=timezone.now(), attempts=F("attempts") + 1)
+    )
+
+
 def collect_source(
     source_run_id: int,
     *,
     final_attempt: bool = True,
     collectors: dict[str, Callable] | None = None,
+    redelivered: bool = False,
 ) -> str:
     """Fetch, parse and store one source for one account. Safe to run twice.
 
     Returns the state the source run ended in ("" when there was nothing to do). Raises
     ``TransientFailure`` when the source may work later and this was not the last attempt
-    (the source run is queued again, so the task can retry it).
+    (the source run is queued again, so the task can retry it). ``redelivered`` says the broker
+    gave this message out before, to a worker that died: a run it left "running" is taken over
+    (without it, the run would wait for the sweep's ``STALE_RUNNING``).
     """
     claimed = SourceRun.objects.filter(pk=source_run_id, state=RunState.QUEUED).update(
         state=RunState.RUNNING, started_at=timezone.now(), attempts=F("attempts") + 1
     )
+    if not claimed and redelivered:
+        claimed = _take_over(source_run_id)
     if not claimed:
         return ""  # already done, or another worker has it
     source_run = SourceRun.objects.select_related("run__account").get(pk=source_run_id)
@@ -215,7 +261,7 @@ def collect_source(
             SourceRun.objects.filter(pk=source_run.pk, state=RunState.RUNNING).update(
                 state=RunState.QUEUED,
                 reason=f"Retrying: {exc}"[:500],
-                enqueued_at=timezone.now() + STALE_QUEUED,
+                enqueued_at=timezone.now() + stale_queued(),
             )
             raise
         _finish(source_run, RunState.FAILED, str(exc))
@@ -239,22 +285,23 @@ def collect_source(
 def sweep_stale_runs(now=None) -> int:
     """Re-enqueue source runs that never started, recover those whose worker died."""
     now = now or timezone.now()
+    queued_for, running_for = stale_queued(), stale_running()
     # Running far longer than the hard time limit: the worker died mid-task.
-    dead = SourceRun.objects.filter(state=RunState.RUNNING, started_at__lt=now - STALE_RUNNING)
+    dead = SourceRun.objects.filter(state=RunState.RUNNING, started_at__lt=now - running_for)
     for source_run in dead:
         if source_run.attempts >= MAX_ATTEMPTS:
             _finish(source_run, RunState.FAILED, "The worker stopped while collecting; gave up")
         else:
             SourceRun.objects.filter(pk=source_run.pk, state=RunState.RUNNING).update(
-                state=RunState.QUEUED, enqueued_at=now - STALE_QUEUED - timedelta(seconds=1)
+                state=RunState.QUEUED, enqueued_at=now - queued_for - timedelta(seconds=1)
             )
     stale_ids = []
     for pk in SourceRun.objects.filter(
-        state=RunState.QUEUED, enqueued_at__lt=now - STALE_QUEUED
+        state=RunState.QUEUED, enqueued_at__lt=now - queued_for
     ).values_list("pk", flat=True):
         # Touch it first, so a second sweep does not enqueue it again.
         if SourceRun.objects.filter(
-            pk=pk, state=RunState.QUEUED, enqueued_at__lt=now - STALE_QUEUED
+            pk=pk, state=RunState.QUEUED, enqueued_at__lt=now - queued_for
         ).update(enqueued_at=now):
             stale_ids.append(pk)
     _enqueue(stale_ids)

@@ -20,11 +20,17 @@ path and a subset of query parameters; ``host``, ``path`` and query values are s
 patterns. The first match wins. A route answers with ``file`` (relative to the folder) or
 ``body``, a ``status`` (200) and a ``content_type`` (guessed from the file name), or raises a
 read timeout with ``"timeout": true``. Anything unmatched gets a 404 saying so.
+
+``EVIDENCE_REPLAY_DELAY_MS`` (environment, default 0) makes every replayed request take that
+many milliseconds, as a slow network would. It is a test knob: the fault tests use it to kill a
+worker while a collection is in the middle of its requests.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import time
 from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
@@ -66,6 +72,9 @@ class ReplayTransport(httpx.BaseTransport):
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         self.requests.append(request)
+        delay_ms = int(os.environ.get("EVIDENCE_REPLAY_DELAY_MS") or 0)
+        if delay_ms > 0:
+            time.sleep(delay_ms / 1000)
         route = next((r for r in self.routes if self._matches(r, request)), None)
         if route is None:
             return httpx.Response(
