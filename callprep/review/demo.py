@@ -237,7 +237,9 @@ def history_plan() -> list[PastCall]:
                         slug=slug,
                         title=rng.choice(HISTORY_TITLES[kind]),
                         kind=kind,
-                        days_ago=7 * (week - 1) + rng.randint(1, 7),
+                        # At most one day short of twelve weeks: a call on the 84th local day
+                        # back is more than twelve weeks ago once the clock passes its hour.
+                        days_ago=min(7 * (week - 1) + rng.randint(1, 7), 7 * HISTORY_WEEKS - 1),
                         hour=rng.choice((9, 10, 11, 13, 14, 15, 16)),
                         with_vp=with_vp,
                         outcome=outcome,
