@@ -50,6 +50,7 @@ from django.db.models import (
     DurationField,
     Exists,
     F,
+    FilteredRelation,
     FloatField,
     Func,
     OuterRef,
@@ -64,7 +65,7 @@ from django.utils import timezone
 
 from callprep.briefs.models import BriefStatus, due_hours
 from callprep.models import Call, CallStatus
-from callprep.review.models import ExecutiveRead, Notification, NotificationKind
+from callprep.review.models import Notification, NotificationKind
 
 # Time zones run from UTC-12 to UTC+14: a local day D covers these UTC instants at most.
 EARLIEST_OFFSET = timedelta(hours=14)
@@ -259,7 +260,11 @@ class Scope:
         return q
 
     def calls(self, *, period: bool = True) -> QuerySet:
-        return Call.objects.filter(self.q(period=period))
+        return Call.objects.annotate(
+            executive_read=FilteredRelation(
+                "brief__reads", condition=Q(brief__reads__user=F("executive"))
+            )
+        ).filter(self.q(period=period))
 
 
 def utc_midnight(day: date) -> datetime:
@@ -319,10 +324,11 @@ def prepared_q() -> Q:
 
 
 def read_q() -> Q:
-    reads = ExecutiveRead.objects.filter(
-        brief=OuterRef("brief__id"), user=OuterRef("executive"), read_at__lte=OuterRef("starts_at")
-    )
-    return Q(executive__isnull=False) & Q(Exists(reads))
+    """The executive named on the call read its brief before the start. ``executive_read`` is
+    the call's executive's read of the brief (at most one: a read is unique per brief and
+    user), joined by ``Scope.calls``: a join the planner can run in parallel, where an
+    ``EXISTS`` per call ran inside the aggregate, one index probe per row."""
+    return Q(executive__isnull=False, executive_read__read_at__lte=F("starts_at"))
 
 
 def state_q(state: str) -> Q:

@@ -9,6 +9,7 @@ import pytest
 from callprep.briefs.models import BriefStatus
 from callprep.dashboard import metrics
 from callprep.dashboard.metrics import Scope, percentile
+from callprep.review.models import ExecutiveRead
 
 from .conftest import NOW, D, H, add_call
 
@@ -164,3 +165,23 @@ def test_the_sqlite_local_day_functions_follow_the_time_zone():
     assert metrics._local_date("2025-03-31 15:30:00", "Asia/Tokyo") == "2025-04-01"
     assert metrics._local_week("2025-06-16 03:30:00", "America/New_York") == "2025-06-09"
     assert metrics._local_date(None, "UTC") is None
+
+
+def test_only_the_calls_own_executive_reading_before_the_start_counts_once(
+    known, east, victor, make_user
+):
+    """c2 has victor as its executive: another executive's read does not count, victor's read
+    after the start does not either, and two reads on one brief never count a call twice."""
+    other = make_user("olga", "Executive")
+    c2 = known["c2"]
+    ExecutiveRead.objects.create(brief=c2.brief, user=other, read_at=NOW - 10 * D)
+    read = metrics.drill_down(east_scope(east), "exec_read", NOW)
+    assert titles(read) == ["c1"]
+    ExecutiveRead.objects.create(brief=c2.brief, user=victor, read_at=NOW - 9 * D + H)
+    assert titles(metrics.drill_down(east_scope(east), "exec_read", NOW)) == ["c1"]
+    ExecutiveRead.objects.filter(brief=c2.brief, user=victor).update(read_at=NOW - 9 * D - H)
+    board = metrics.dashboard(east_scope(east), NOW)
+    assert (board.total["exec_read"], board.total["exec_pool"]) == (2, 2)
+    assert board.total.calls == 8
+    assert titles(metrics.drill_down(east_scope(east), "exec_read", NOW)) == ["c1", "c2"]
+    assert titles(metrics.drill_down(east_scope(east), "calls", NOW)).count("c2") == 1
