@@ -106,6 +106,8 @@ LOGIN_LOCKOUT = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15, minimum=1
 
 # Sessions live in the database so that logout (and revocation) ends them on the server.
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# Django's model backend, reading the user's roles in the same query as the user.
+AUTHENTICATION_BACKENDS = ["accounts.backends.RoleLoadingBackend"]
 SESSION_COOKIE_AGE = min(env_int("SESSION_HOURS", 12, minimum=1), 12) * 3600
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

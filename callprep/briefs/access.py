@@ -50,14 +50,16 @@ def section_for(
     """
     if key not in SectionKey.values:
         raise Http404("No such section.")
-    section_qs = BriefSection.objects.filter(brief_id=brief_pk, key=key).select_related(
-        "brief__call__account", "updated_by"
-    )
+    section_qs = BriefSection.objects.filter(brief_id=brief_pk, key=key)
+    if for_save:
+        # A save replaces the text, its renderings and the last editor.
+        section_qs = section_qs.select_related("brief__call__account").defer(*SAVE_DEFERRED)
+    else:
+        section_qs = section_qs.select_related("brief__call__account", "updated_by")
     if not write:
         section_qs = section_qs.filter(brief__in=Brief.objects.visible_to(user).values("pk"))
-    if for_save:
-        section_qs = section_qs.defer(*SAVE_DEFERRED)
-    section = section_qs.first()
+    # One section per brief and key: no ORDER BY to build.
+    section = next(iter(section_qs[:1]), None)
     if section is None:
         raise Http404("No such section.")
     if write and not section.brief.is_editable_by(user):

@@ -1,0 +1,37 @@
+"""The authentication backend: Django's model backend, with the user's roles loaded alongside.
+
+Every signed-in request asks for the user's roles (the navigation, every access check), which
+``User.role_names`` reads from the user's groups with a query of its own. On PostgreSQL the
+backend reads them in the same query as the user, as an array of group names; elsewhere (the
+embedded SQLite default) ``role_names`` keeps its own query.
+
+Nothing is cached across requests: the user and the roles are read on every request, so taking
+a role away or deactivating someone takes effect on their next request.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.backends import ModelBackend
+from django.contrib.postgres.aggregates import ArrayAgg
+from django.db import connection
+from django.db.models import Q
+
+
+class RoleLoadingBackend(ModelBackend):
+    def get_user(self, user_id):
+        users = get_user_model()._default_manager.filter(pk=user_id)
+        on_postgresql = connection.vendor == "postgresql"
+        if on_postgresql:
+            users = users.annotate(
+                loaded_roles=ArrayAgg(
+                    "groups__name", filter=Q(groups__isnull=False), distinct=True, default=[]
+                )
+            )
+        user = next(iter(users), None)
+        if user is None or not self.user_can_authenticate(user):
+            return None
+        if on_postgresql:
+            # The cached property's slot: ``role_names`` will not query again.
+            user.__dict__["role_names"] = frozenset(user.loaded_roles)
+        return user
