@@ -9,8 +9,22 @@ from django.http import Http404
 
 from callprep.briefs.models import Brief, BriefSection
 from callprep.briefs.sections import SectionKey, SectionState
+from callprep.compiled import CompiledQuery
 
 SAVE_DEFERRED = ("text", "html", "claims", "focus")
+
+
+def _section_for_save(brief_pk: int, key: str):
+    # A save replaces the text, its renderings and the last editor: none of them is loaded.
+    return (
+        BriefSection.objects.filter(brief_id=brief_pk, key=key)
+        .select_related("brief__call__account")
+        .defer(*SAVE_DEFERRED)[:1]
+    )
+
+
+# The autosave's load, compiled once (callprep/compiled.py); the placeholders are never real.
+SECTION_FOR_SAVE = CompiledQuery(_section_for_save, brief_pk=-8_675_309, key="(placeholder key)")
 
 
 def brief_for(user, pk: int, *, write: bool = False, review: bool = False) -> Brief:
@@ -50,16 +64,16 @@ def section_for(
     """
     if key not in SectionKey.values:
         raise Http404("No such section.")
-    section_qs = BriefSection.objects.filter(brief_id=brief_pk, key=key)
-    if for_save:
-        # A save replaces the text, its renderings and the last editor.
-        section_qs = section_qs.select_related("brief__call__account").defer(*SAVE_DEFERRED)
+    if write and for_save:
+        section = SECTION_FOR_SAVE.first(brief_pk=brief_pk, key=key)
     else:
-        section_qs = section_qs.select_related("brief__call__account", "updated_by")
-    if not write:
-        section_qs = section_qs.filter(brief__in=Brief.objects.visible_to(user).values("pk"))
-    # One section per brief and key: no ORDER BY to build.
-    section = next(iter(section_qs[:1]), None)
+        section_qs = BriefSection.objects.filter(brief_id=brief_pk, key=key).select_related(
+            "brief__call__account", "updated_by"
+        )
+        if not write:
+            section_qs = section_qs.filter(brief__in=Brief.objects.visible_to(user).values("pk"))
+        # One section per brief and key: no ORDER BY to build.
+        section = next(iter(section_qs[:1]), None)
     if section is None:
         raise Http404("No such section.")
     if write and not section.brief.is_editable_by(user):
