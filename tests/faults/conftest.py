@@ -33,6 +33,7 @@ import pytest
 import redis
 from django.conf import settings
 from django.db import connection
+from kombu import pools as kombu_pools
 
 from salesprep.celery import app
 
@@ -280,9 +281,12 @@ class RedisServer:
 
 
 def use_broker(url: str) -> None:
-    """Point this process's Celery app (the producer side) at another broker."""
-    if app._pool is not None:
-        app._pool.force_close_all()
+    """Point this process's Celery app (the producer side) at another broker.
+
+    kombu keeps its connection pools in a registry keyed by connection: closing only ours
+    would leave a closed pool there for the next user of the old broker ("Acquire on closed
+    pool" in a later test), so the registry is emptied too."""
+    kombu_pools.reset()
     app.conf.broker_url = url
     app._pool = None
     app.amqp._producer_pool = None
