@@ -1,8 +1,10 @@
-"""Helpers for tests that run the project in a subprocess, as a user or an operator would."""
+"""Helpers for tests that run the project in a subprocess, as a user or an operator would, and
+the evidence settings shared by the tests that collect evidence in-process and in workers."""
 
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -33,3 +35,27 @@ def manage(*args: str, env: dict[str, str], timeout: float = 120) -> subprocess.
         timeout=timeout,
         check=False,
     )
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def replayed_evidence_settings() -> dict:
+    """Evidence from the recordings, never the network: no rate limits, no waiting between
+    retries, no task retries (a fresh dict each time: tests change the lists in it)."""
+    return {
+        "EVIDENCE_TRANSPORT": "replay",
+        "EVIDENCE_REPLAY_ROUTES": [],
+        "SEC_CONTACT_EMAIL": "research@salesprep.example",
+        "FRED_API_KEY": "",
+        "EVIDENCE_NEWS_FEEDS": [],
+        "EVIDENCE_BACKOFF_SECONDS": 0.001,
+        "EVIDENCE_FETCH_RETRIES": 1,
+        "EVIDENCE_TASK_RETRIES": 0,
+        "EVIDENCE_RATE_LIMITS": dict.fromkeys(
+            ("sec", "fred", "gdelt", "worldbank", "website", "feed")
+        ),
+    }

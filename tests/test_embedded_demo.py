@@ -7,7 +7,6 @@ the README's first command does.
 from __future__ import annotations
 
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -15,13 +14,7 @@ import urllib.request
 
 import pytest
 
-from tests.helpers import ROOT, manage, project_env
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from tests.helpers import ROOT, free_port, manage, project_env
 
 
 @pytest.fixture

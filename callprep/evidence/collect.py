@@ -207,19 +207,23 @@ def store_rows(
     return len(unique)
 
 
+def _gave_up(source_run: SourceRun) -> bool:
+    """A run whose worker died ``MAX_ATTEMPTS`` times fails instead of killing the next one."""
+    if source_run.attempts < MAX_ATTEMPTS:
+        return False
+    _finish(source_run, RunState.FAILED, "The worker stopped while collecting; gave up")
+    return True
+
+
 def _take_over(source_run_id: int) -> bool:
     """Claim a source run left "running" by a worker that died in the middle of it.
 
     Only for a redelivered message: the broker hands a message out again only when the worker
     that had it is gone (its process was killed, or the visibility timeout, which is longer than
-    the hard time limit, has passed), so nobody is still working on the run. A run that killed
-    its worker ``MAX_ATTEMPTS`` times fails instead of killing the next one.
+    the hard time limit, has passed), so nobody is still working on the run.
     """
     stuck = SourceRun.objects.filter(pk=source_run_id, state=RunState.RUNNING).first()
-    if stuck is None:
-        return False
-    if stuck.attempts >= MAX_ATTEMPTS:
-        _finish(stuck, RunState.FAILED, "The worker stopped while collecting; gave up")
+    if stuck is None or _gave_up(stuck):
         return False
     # Conditional on the attempt we saw, so two copies of the message take it over once.
     return bool(
@@ -289,9 +293,7 @@ def sweep_stale_runs(now=None) -> int:
     # Running far longer than the hard time limit: the worker died mid-task.
     dead = SourceRun.objects.filter(state=RunState.RUNNING, started_at__lt=now - running_for)
     for source_run in dead:
-        if source_run.attempts >= MAX_ATTEMPTS:
-            _finish(source_run, RunState.FAILED, "The worker stopped while collecting; gave up")
-        else:
+        if not _gave_up(source_run):
             SourceRun.objects.filter(pk=source_run.pk, state=RunState.RUNNING).update(
                 state=RunState.QUEUED, enqueued_at=now - queued_for - timedelta(seconds=1)
             )

@@ -10,27 +10,14 @@ import pytest
 
 from accounts.models import Account, Team
 from tests.accounts.conftest import east, make_call  # noqa: F401
+from tests.helpers import replayed_evidence_settings
 
 
 @pytest.fixture(autouse=True)
 def replay(settings):
     """Every evidence test replays recordings: no test ever touches the network."""
-    settings.EVIDENCE_TRANSPORT = "replay"
-    settings.EVIDENCE_REPLAY_ROUTES = []
-    settings.SEC_CONTACT_EMAIL = "research@salesprep.example"
-    settings.FRED_API_KEY = ""
-    settings.EVIDENCE_NEWS_FEEDS = []
-    settings.EVIDENCE_BACKOFF_SECONDS = 0.001
-    settings.EVIDENCE_FETCH_RETRIES = 1
-    settings.EVIDENCE_TASK_RETRIES = 0
-    settings.EVIDENCE_RATE_LIMITS = {
-        "sec": None,
-        "fred": None,
-        "gdelt": None,
-        "worldbank": None,
-        "website": None,
-        "feed": None,
-    }
+    for name, value in replayed_evidence_settings().items():
+        setattr(settings, name, value)
     return settings
 
 

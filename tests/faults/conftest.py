@@ -19,7 +19,6 @@ import logging
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -36,15 +35,10 @@ from django.db import connection
 from kombu import pools as kombu_pools
 
 from salesprep.celery import app
+from tests.helpers import free_port, replayed_evidence_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 PROC_SETTINGS = "tests.faults.proc_settings"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def wait_until(
@@ -385,17 +379,8 @@ def pytest_terminal_summary(terminalreporter):
 def replay_settings(settings):
     """This process reads the same recordings, with the same knobs, as the processes it starts
     (tests/faults/proc_settings.py), so it can compute the evidence they should store."""
-    settings.EVIDENCE_TRANSPORT = "replay"
-    settings.EVIDENCE_REPLAY_ROUTES = []
-    settings.SEC_CONTACT_EMAIL = "research@salesprep.example"
-    settings.FRED_API_KEY = ""
-    settings.EVIDENCE_NEWS_FEEDS = []
-    settings.EVIDENCE_BACKOFF_SECONDS = 0.001
-    settings.EVIDENCE_FETCH_RETRIES = 1
-    settings.EVIDENCE_TASK_RETRIES = 0
-    settings.EVIDENCE_RATE_LIMITS = dict.fromkeys(
-        ("sec", "fred", "gdelt", "worldbank", "website", "feed")
-    )
+    for name, value in replayed_evidence_settings().items():
+        setattr(settings, name, value)
     # The replayed requests made here would drown the summary printed under -s.
     httpx_log = logging.getLogger("httpx")
     level = httpx_log.level

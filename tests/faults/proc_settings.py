@@ -8,6 +8,7 @@ sweep treats a source run as stale.
 
 import os
 
+from tests.helpers import replayed_evidence_settings
 from tests.settings import *  # noqa: F403
 
 # The test process names its queue after its own pid (tests/settings.py); use the same one.
@@ -16,14 +17,6 @@ CELERY_TASK_DEFAULT_QUEUE = os.environ["FAULTS_QUEUE"]
 # a terminated connection is noticed and replaced.
 DATABASES["default"]["CONN_MAX_AGE"] = int(os.environ.get("FAULTS_CONN_MAX_AGE", "0"))  # noqa: F405
 
-EVIDENCE_TRANSPORT = "replay"
-EVIDENCE_REPLAY_ROUTES = []
-SEC_CONTACT_EMAIL = "research@salesprep.example"
-FRED_API_KEY = ""
-EVIDENCE_NEWS_FEEDS = []
-EVIDENCE_BACKOFF_SECONDS = 0.001
-EVIDENCE_FETCH_RETRIES = 1
-EVIDENCE_TASK_RETRIES = 0
-EVIDENCE_RATE_LIMITS = dict.fromkeys(("sec", "fred", "gdelt", "worldbank", "website", "feed"))
+globals().update(replayed_evidence_settings())
 EVIDENCE_STALE_QUEUED_SECONDS = int(os.environ.get("FAULTS_STALE_QUEUED_SECONDS", "180"))
 EVIDENCE_STALE_RUNNING_SECONDS = int(os.environ.get("FAULTS_STALE_RUNNING_SECONDS", "600"))
