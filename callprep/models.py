@@ -236,4 +236,5 @@ class CalendarImport(models.Model):
 
 # The brief models live in their own module (callprep/briefs/models.py).
 from callprep.briefs.models import *  # noqa: E402, F403
+from callprep.dashboard.models import *  # noqa: E402, F403
 from callprep.evidence.models import *  # noqa: E402, F403

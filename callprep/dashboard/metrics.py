@@ -1,8 +1,10 @@
 """Every number on the prep dashboard, computed in SQL with conditional aggregates.
 
-Each measure is one ``Q`` over calls (``measure_q``): the dashboard counts it with
-``Count("pk", filter=q)`` and the drill-down lists ``calls.filter(q)``, so a number and the list
-behind it always agree.
+Each measure is one ``Q`` over the calls' facts (``CallFact``, one narrow row per call that
+database triggers keep in step with the call, its account, its brief and the executive's read;
+callprep/dashboard/models.py): the dashboard counts it with ``Count(ROW, filter=q)`` and the
+drill-down lists the calls whose facts match ``q``, so a number and the list behind it always
+agree.
 
 Definitions (a call is in scope when it is not cancelled, its account belongs to one of the
 viewer's teams — every team for executives and admins — and it matches the rep / kind filters):
@@ -10,8 +12,8 @@ viewer's teams — every team for executives and admins — and it matches the r
 - *Period*: a call is in the period when its **local day** is inside it: the date of its start
   in the call's own time zone (``Call.time_zone``, where the rep meets the customer). A call at
   23:30 in Los Angeles on 31 March belongs to 31 March although it is 1 April in UTC.
-- *Due*: ``starts_at - BRIEF_DUE_HOURS`` (default 48 h), recomputed from the call's start so a
-  moved call moves its due time (the brief's stored ``due_at`` can be stale).
+- *Due*: ``starts_at - BRIEF_DUE_HOURS`` (default 48 h), computed from the call's start so a
+  moved call moves its due time and a changed setting applies to every call at once.
 - *On time*: the brief is approved and ``approved_at <= due`` (exactly at the due time is on
   time). Share = on time / "due" calls, where "due" calls are those whose due time has passed
   or that were already approved on time (their outcome is known). Calls with no brief count
@@ -22,8 +24,8 @@ viewer's teams — every team for executives and admins — and it matches the r
   percentile are PostgreSQL's ``percentile_cont`` (linear interpolation; the same in Python on
   other databases).
 - *Executive read*: the executive named on the call marked the brief read
-  (``ExecutiveRead.read_at``) at or before the start. Share = read / calls with an executive
-  that have started or were read already.
+  (``ExecutiveRead.read_at``; ``executive_read_at`` on the facts) at or before the start.
+  Share = read / calls with an executive that have started or were read already.
 - *Completeness*: complete required sections / required sections, over the briefs of the calls
   in the period (every brief has the same required sections, so this is the mean of the
   briefs' completeness). Read from the counts each brief keeps (``Brief.sections_required``,
@@ -50,7 +52,6 @@ from django.db.models import (
     DurationField,
     Exists,
     F,
-    FilteredRelation,
     FloatField,
     Func,
     OuterRef,
@@ -64,6 +65,7 @@ from django.db.models.lookups import GreaterThanOrEqual, LessThanOrEqual
 from django.utils import timezone
 
 from callprep.briefs.models import BriefStatus, due_hours
+from callprep.dashboard.models import CallFact
 from callprep.models import Call, CallStatus
 from callprep.review.models import Notification, NotificationKind
 
@@ -75,6 +77,10 @@ TREND_WEEKS = 12
 OVERDUE_LIMIT = 50
 NUDGE_KINDS = (NotificationKind.REMINDER_NO_BRIEF, NotificationKind.REMINDER_NOT_SUBMITTED)
 NUDGE_EVERY = timedelta(days=1)
+# What a count counts: a column that is never NULL and is a key of every covering index of the
+# facts, so the index alone answers (``Count("pk")`` would visit the table for the key, and
+# Django allows no ``Count("*")`` with a filter).
+ROW = "starts_at"
 
 STATES: tuple[tuple[str, str], ...] = (
     ("none", "No brief"),
@@ -246,51 +252,45 @@ class Scope:
     rep: int | None = None
     kind: str = ""
 
-    def q(self, prefix: str = "", *, period: bool = True) -> Q:
-        """The calls in scope; ``prefix`` reaches the call from another model."""
-        q = ~Q(**{f"{prefix}status": CallStatus.CANCELLED})
+    def q(self, *, period: bool = True) -> Q:
+        """The facts of the calls in scope."""
+        q = ~Q(status=CallStatus.CANCELLED)
         if self.teams is not None:
-            q &= Q(**{f"{prefix}account__team__in": self.teams})
+            q &= Q(team__in=self.teams)
         if self.rep is not None:
-            q &= Q(**{f"{prefix}owner": self.rep})
+            q &= Q(owner=self.rep)
         if self.kind:
-            q &= Q(**{f"{prefix}kind": self.kind})
+            q &= Q(kind=self.kind)
         if period:
-            q &= local_days_q(self.start, self.end, prefix)
+            q &= local_days_q(self.start, self.end)
         return q
 
-    def calls(self, *, period: bool = True) -> QuerySet:
-        return Call.objects.annotate(
-            executive_read=FilteredRelation(
-                "brief__reads", condition=Q(brief__reads__user=F("executive"))
-            )
-        ).filter(self.q(period=period))
+    def facts(self, *, period: bool = True) -> QuerySet[CallFact]:
+        """The facts of the calls in scope: what every number counts."""
+        return CallFact.objects.filter(self.q(period=period))
+
+    def calls(self, *, period: bool = True, q: Q | None = None) -> QuerySet[Call]:
+        """The calls in scope (whose facts match ``q``, a measure): what a number lists."""
+        facts = self.facts(period=period)
+        if q is not None:
+            facts = facts.filter(q)
+        return Call.objects.filter(pk__in=facts.values("call_id"))
 
 
 def utc_midnight(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=UTC)
 
 
-def local_days_q(start: date, end: date, prefix: str = "") -> Q:
+def local_days_q(start: date, end: date) -> Q:
     """Calls whose local day (in the call's own time zone) is in [start, end].
 
     A wide UTC range on ``starts_at`` first (it uses the index), then the exact local date.
     """
-    local = LocalDate(f"{prefix}starts_at", f"{prefix}time_zone")
+    local = LocalDate("starts_at", "time_zone")
     first, after = utc_midnight(start), utc_midnight(end + timedelta(days=1))
-    wide = Q(
-        **{
-            f"{prefix}starts_at__gte": first - EARLIEST_OFFSET,
-            f"{prefix}starts_at__lt": after + LATEST_OFFSET,
-        }
-    )
+    wide = Q(starts_at__gte=first - EARLIEST_OFFSET, starts_at__lt=after + LATEST_OFFSET)
     # Inside every zone's day: no need to compute the local date (cheaper, better estimates).
-    certain = Q(
-        **{
-            f"{prefix}starts_at__gte": first + LATEST_OFFSET,
-            f"{prefix}starts_at__lt": after - EARLIEST_OFFSET,
-        }
-    )
+    certain = Q(starts_at__gte=first + LATEST_OFFSET, starts_at__lt=after - EARLIEST_OFFSET)
     return wide & (certain | Q(GreaterThanOrEqual(local, start), LessThanOrEqual(local, end)))
 
 
@@ -315,24 +315,27 @@ def _due_cutoff():
     return F("starts_at") - Hours(due_hours())
 
 
+# The measures below are over ``CallFact``: ``brief_status`` is "" for a call with no brief.
+NO_BRIEF = Q(brief_status="")
+
+
 def on_time_q() -> Q:
-    return Q(brief__status=BriefStatus.APPROVED, brief__approved_at__lte=_due_cutoff())
+    return Q(brief_status=BriefStatus.APPROVED, approved_at__lte=_due_cutoff())
 
 
 def prepared_q() -> Q:
-    return Q(brief__status=BriefStatus.APPROVED, brief__approved_at__lte=F("starts_at"))
+    return Q(brief_status=BriefStatus.APPROVED, approved_at__lte=F("starts_at"))
 
 
 def read_q() -> Q:
-    """The executive named on the call read its brief before the start. ``executive_read`` is
-    the call's executive's read of the brief (at most one: a read is unique per brief and
-    user), joined by ``Scope.calls``: a join the planner can run in parallel, where an
-    ``EXISTS`` per call ran inside the aggregate, one index probe per row."""
-    return Q(executive__isnull=False, executive_read__read_at__lte=F("starts_at"))
+    """The executive named on the call read its brief before the start (``executive_read_at``
+    is that executive's read of the call's brief: at most one, a read is unique per brief and
+    user)."""
+    return Q(executive__isnull=False, executive_read_at__lte=F("starts_at"))
 
 
 def state_q(state: str) -> Q:
-    return Q(brief__isnull=True) if state == "none" else Q(brief__status=state)
+    return NO_BRIEF if state == "none" else Q(brief_status=state)
 
 
 def overdue_q(now: datetime) -> Q:
@@ -340,7 +343,7 @@ def overdue_q(now: datetime) -> Q:
         status=CallStatus.SCHEDULED,
         starts_at__gt=now,
         starts_at__lte=now + timedelta(hours=due_hours()),
-    ) & (Q(brief__isnull=True) | Q(brief__status__in=NOT_APPROVED))
+    ) & (NO_BRIEF | Q(brief_status__in=NOT_APPROVED))
 
 
 def measures(now: datetime) -> Mapping[str, Measure]:
@@ -359,22 +362,22 @@ def _measures(now: datetime, hours: int) -> Mapping[str, Measure]:
         Measure("on_time", "Brief approved by its due time", on_time_q()),
         Measure("not_on_time", "Past due without an on-time approval",
                 Q(starts_at__lte=due_by_now)
-                & (Q(brief__isnull=True) | Q(brief__status__in=NOT_APPROVED)
-                   | Q(brief__approved_at__gt=_due_cutoff()))),
+                & (NO_BRIEF | Q(brief_status__in=NOT_APPROVED)
+                   | Q(approved_at__gt=_due_cutoff()))),
         Measure("held", "Calls that have started (or are prepared)",
                 Q(starts_at__lte=now) | prepared_q()),
         Measure("prepared", "Brief approved before the call", prepared_q()),
         Measure("exec_pool", "Calls with an executive (started or read)",
                 Q(executive__isnull=False) & (Q(starts_at__lte=now) | read_q())),
         Measure("exec_read", "Executive read the brief before the call", read_q()),
-        Measure("with_brief", "Calls with a brief", Q(brief__isnull=False)),
+        Measure("with_brief", "Calls with a brief", ~NO_BRIEF),
         Measure("overdue", "Overdue: due, not yet approved, call still ahead", overdue_q(now),
                 period=False),
     ]  # fmt: skip
     for key, low, high, label in LEAD_BUCKETS:
-        q = prepared_q() & Q(brief__approved_at__lte=F("starts_at") - Hours(low))
+        q = prepared_q() & Q(approved_at__lte=F("starts_at") - Hours(low))
         if high is not None:
-            q &= Q(brief__approved_at__gt=F("starts_at") - Hours(high))
+            q &= Q(approved_at__gt=F("starts_at") - Hours(high))
         items.append(Measure(key, f"Lead time {label}", q))
     for days in HORIZONS:
         window = Q(starts_at__gte=now, starts_at__lt=now + timedelta(days=days))
@@ -530,21 +533,21 @@ class Dashboard:
 
 def _counts(now: datetime, keys: Iterable[str]) -> dict:
     defined = measures(now)
-    return {key: Count("pk", filter=defined[key].q) for key in keys}
+    return {key: Count(ROW, filter=defined[key].q) for key in keys}
 
 
 def _lead_percentiles() -> dict:
-    lead = HoursBetween("starts_at", "brief__approved_at")
+    lead = HoursBetween("starts_at", "approved_at")
     return {
         "lead_p50": PercentileCont(lead, 0.5, filter=prepared_q()),
         "lead_p90": PercentileCont(lead, 0.9, filter=prepared_q()),
     }
 
 
-def _python_leads(calls: QuerySet, key: str = "owner_id") -> dict[int | None, list[float]]:
+def _python_leads(facts: QuerySet, key: str = "owner_id") -> dict[int | None, list[float]]:
     """Lead hours by group (rep by default), for databases without percentile_cont."""
     leads: dict[int | None, list[float]] = {}
-    rows = calls.filter(prepared_q()).values_list(key, "starts_at", "brief__approved_at")
+    rows = facts.filter(prepared_q()).values_list(key, "starts_at", "approved_at")
     for group, starts_at, approved_at in rows:
         hours = (starts_at - approved_at).total_seconds() / 3600
         leads.setdefault(group, []).append(hours)
@@ -553,10 +556,11 @@ def _python_leads(calls: QuerySet, key: str = "owner_id") -> dict[int | None, li
 
 def _completeness_sums() -> dict:
     """Required sections and complete ones over the briefs of the calls, from the counts each
-    brief keeps (``Brief.sections_required`` / ``sections_complete``): no section is read."""
+    brief keeps (``Brief.sections_required`` / ``sections_complete``, 0 on the facts of a call
+    without a brief): no section is read."""
     return {
-        "sections_total": Sum("brief__sections_required"),
-        "sections_complete": Sum("brief__sections_complete"),
+        "sections_total": Sum("sections_required"),
+        "sections_complete": Sum("sections_complete"),
     }
 
 
@@ -569,7 +573,7 @@ def _grand_total_too(queryset: QuerySet) -> tuple[str, tuple]:
 
 # What a group is: the key (never NULL but on the grand total's row) and the name columns.
 BY_REP = ("owner_id", "owner__username", "owner__first_name", "owner__last_name")
-BY_TEAM = ("team_key", "account__team__name")  # team_key: the team's id, 0 for no team
+BY_TEAM = ("team_key", "team__name")  # team_key: the team's id, 0 for no team
 
 
 def _grouped_figures(
@@ -577,14 +581,14 @@ def _grouped_figures(
 ) -> tuple[Figures, dict[int | None, tuple[dict, Figures]]]:
     """The headline figures and the figures of each group of calls, keyed by ``group[0]``:
     one query on PostgreSQL (the grand total is a grouping set), two or three elsewhere."""
-    calls = scope.calls().annotate(team_key=Coalesce("account__team_id", Value(0)))
+    calls = scope.facts().annotate(team_key=Coalesce("team_id", Value(0)))
     sql_percentiles = uses_sql_percentiles()
     names = ("calls", *PERIOD_COUNTS)
     grouped = (
         calls.order_by()
         .values(*group)
         .annotate(
-            calls=Count("pk"),
+            calls=Count(ROW),
             **_counts(now, PERIOD_COUNTS),
             **_completeness_sums(),
             **(_lead_percentiles() if sql_percentiles else {}),
@@ -610,9 +614,7 @@ def _grouped_figures(
     else:
         fetched = list(grouped)
         total = figures(
-            calls.aggregate(
-                calls=Count("pk"), **_counts(now, PERIOD_COUNTS), **_completeness_sums()
-            )
+            calls.aggregate(calls=Count(ROW), **_counts(now, PERIOD_COUNTS), **_completeness_sums())
         )
     groups: dict[int | None, tuple[dict, Figures]] = {}
     for row in fetched:
@@ -653,7 +655,7 @@ def figures_by_team(scope: Scope, now: datetime) -> tuple[Figures, list[TeamRow]
     PostgreSQL): the whole organisation at a glance, each team drilling down to its reps."""
     total, groups = _grouped_figures(scope, now, BY_TEAM)
     rows = [
-        TeamRow(team_id=key or None, name=row["account__team__name"] or "No team", figures=figures)
+        TeamRow(team_id=key or None, name=row["team__name"] or "No team", figures=figures)
         for key, (row, figures) in groups.items()
     ]
     return total, sorted(rows, key=lambda r: (r.team_id is None, r.name.lower(), r.team_id or 0))
@@ -688,15 +690,15 @@ def activity(
     since = utc_midnight(first) - EARLIEST_OFFSET
     until = max(utc_midnight(last + timedelta(days=1)) + LATEST_OFFSET, now + horizon)
     rows = (
-        scope.calls(period=False)
+        scope.facts(period=False)
         .filter(starts_at__gte=since, starts_at__lt=until)
         .annotate(week=LocalWeek("starts_at", "time_zone"))
         .order_by()
         .values("week")
         .annotate(
-            **{k: Count("pk", filter=defined[k].q) for k in upcoming_keys},
-            trend_due=Count("pk", filter=in_trend & defined["due"].q),
-            trend_on_time=Count("pk", filter=in_trend & defined["on_time"].q),
+            **{k: Count(ROW, filter=defined[k].q) for k in upcoming_keys},
+            trend_due=Count(ROW, filter=in_trend & defined["due"].q),
+            trend_on_time=Count(ROW, filter=in_trend & defined["on_time"].q),
         )
     )
     upcoming = dict.fromkeys(upcoming_keys, 0)
@@ -730,8 +732,7 @@ def recent_nudges(now: datetime) -> QuerySet:
 def overdue_calls(scope: Scope, now: datetime, limit: int = OVERDUE_LIMIT) -> list[Call]:
     """Overdue calls, the soonest first, with ``reminded`` (a reminder in the last day)."""
     calls = (
-        scope.calls(period=False)
-        .filter(overdue_q(now))
+        scope.calls(period=False, q=overdue_q(now))
         .select_related("account", "owner", "brief")
         .annotate(reminded=Exists(recent_nudges(now).filter(call=OuterRef("pk"))))
         .order_by("starts_at", "pk")
@@ -766,4 +767,4 @@ def dashboard(scope: Scope, now: datetime | None = None, *, by_team: bool = Fals
 def drill_down(scope: Scope, key: str, now: datetime | None = None) -> QuerySet:
     """The calls behind one number (``KeyError`` for an unknown measure)."""
     measure = measures(now or timezone.now())[key]
-    return scope.calls(period=measure.period).filter(measure.q)
+    return scope.calls(period=measure.period, q=measure.q)

@@ -18,6 +18,7 @@ from django.utils.formats import date_format
 
 from callprep.briefs.models import Brief, BriefStatus, due_hours
 from callprep.dashboard.metrics import overdue_q, recent_nudges
+from callprep.dashboard.models import CallFact
 from callprep.models import Call
 from callprep.review import notify as N
 from callprep.review.models import Notification, NotificationKind
@@ -40,7 +41,7 @@ def nudge(call: Call, *, by, now: datetime | None = None) -> list[Notification]:
             .get(pk=call.pk)
         )
         now = now or timezone.now()
-        if not Call.objects.filter(pk=locked.pk).filter(overdue_q(now)).exists():
+        if not CallFact.objects.filter(call=locked.pk).filter(overdue_q(now)).exists():
             raise NudgeError("This call is not overdue any more: nothing to nudge.")
         if recent_nudges(now).filter(call=locked).exists():
             raise NudgeError("A reminder about this call went out in the last 24 hours.")
