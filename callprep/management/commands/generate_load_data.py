@@ -10,9 +10,10 @@ approved briefs — but not all — before the call; future calls are less far a
 away they are. Times are spread over each rep's own time zone.
 
 Bulk-loaded with PostgreSQL COPY (bulk_create on other databases) in one transaction, then
-VACUUM (ANALYZE). Everything it makes is marked ("load-" usernames, "Load " team names): it
-refuses to run when load data exists unless --reset, which deletes exactly that data first; and
-it refuses when DEBUG is off unless --force. Random but repeatable (--seed).
+VACUUM (ANALYZE), the calls' facts included (database triggers fill them as the rows go in).
+Everything it makes is marked ("load-" usernames, "Load " team names): it refuses to run when
+load data exists unless --reset, which deletes exactly that data first; and it refuses when
+DEBUG is off unless --force. Random but repeatable (--seed).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from accounts.models import Account, Team, User
 from accounts.roles import Role
 from callprep.briefs import sections as S
 from callprep.briefs.models import Brief, BriefSection, BriefStatus, due_hours
+from callprep.dashboard.models import CallFact
 from callprep.models import Call, CallKind, CallStatus
 from callprep.review.models import ExecutiveRead
 
@@ -96,7 +98,9 @@ class Command(BaseCommand):
             # covering indexes give index-only scans at once (autovacuum would get there later).
             command = "ANALYZE" if connection.in_atomic_block else "VACUUM (ANALYZE)"
             with connection.cursor() as cursor:
-                for model in (User, Team, Account, Call, Brief, BriefSection, ExecutiveRead):
+                for model in (
+                    User, Team, Account, Call, Brief, BriefSection, ExecutiveRead, CallFact
+                ):  # fmt: skip
                     cursor.execute(f"{command} {connection.ops.quote_name(model._meta.db_table)}")
         self.say(
             f"Done in {time.perf_counter() - started:.1f} s. Sign in as {PREFIX}manager-000 "

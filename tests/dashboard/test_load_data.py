@@ -1,0 +1,64 @@
+"""The load-data generator and the dashboard benchmark, at a size a test can afford.
+
+The generator bulk-loads with COPY on PostgreSQL: the rows go past the ORM, so this is where
+the calls' facts are shown to follow a bulk load (the database triggers fire for COPY too).
+"""
+
+from __future__ import annotations
+
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+
+from callprep.dashboard.models import CallFact
+from callprep.models import Call
+from tests.dashboard.test_callfacts import expected_facts, stored_facts
+
+
+@pytest.fixture
+def load_data(db):
+    call_command(
+        "generate_load_data",
+        reps=8,
+        teams=2,
+        accounts=40,
+        calls=400,
+        executives=2,
+        force=True,
+        stdout=StringIO(),
+    )
+
+
+def test_bulk_loaded_calls_have_facts_equal_to_their_join(load_data):
+    assert Call.objects.count() == 400
+    assert CallFact.objects.count() == 400
+    assert stored_facts() == expected_facts()
+
+
+def test_regenerating_the_load_data_leaves_no_facts_behind(load_data):
+    call_command(
+        "generate_load_data",
+        reps=8,
+        teams=2,
+        accounts=40,
+        calls=150,
+        executives=2,
+        force=True,
+        reset=True,
+        stdout=StringIO(),
+    )
+    # The generator reuses the ids it deleted: a stale fact would differ from the join here.
+    assert CallFact.objects.count() == 150
+    assert stored_facts() == expected_facts()
+
+
+def test_the_benchmark_prints_times_and_queries_for_both_views(load_data):
+    out = StringIO()
+    call_command("bench_dashboard", runs=3, no_plans=True, stdout=out)
+    lines = out.getvalue().splitlines()
+    assert lines[0] == "400 calls, " + lines[0].split(", ")[1]
+    for label in ("team", "organisation"):
+        line = next(line for line in lines if line.strip().startswith(f"{label}:"))
+        assert "queries, p50" in line and "ms, p95" in line
+    assert lines[-1].startswith("Team view plans: ")
