@@ -120,8 +120,12 @@ class SalesPrepUser(HttpUser):
     # that belongs to the warm-up, not to the measured window (reps are many, so once will do).
     tour_rounds = 1
 
+    def tour(self) -> list:
+        """What ``ready`` runs: each task once, in declaration order."""
+        return list(dict.fromkeys(self.tasks))
+
     def ready(self) -> None:
-        kinds = list(dict.fromkeys(self.tasks))  # each task once, in declaration order
+        kinds = self.tour()
         for _ in range(self.tour_rounds):
             self.rng.shuffle(kinds)
             for run_task in kinds:
@@ -272,8 +276,35 @@ class RepUser(SalesPrepUser):
             self.client.get(f"/calls/{pk}/", name="/calls/[id]/")
 
 
-class ManagerUser(SalesPrepUser):
+class RoundUser(SalesPrepUser):
+    """A user who works through the pages in a fixed round, as a person does, rather than by
+    weighted picks: every page of the round appears in every window, however short (a short
+    CI run once drew no executive view at all). Each user starts the round at step 0."""
+
+    abstract = True
+    ROUND: tuple[str, ...] = ()
+
+    def on_start(self) -> None:
+        self.steps_done = 0
+        super().on_start()
+
+    def tour(self) -> list:
+        return [getattr(type(self), name) for name in dict.fromkeys(self.ROUND)]
+
+    @task
+    def work(self) -> None:
+        step = self.ROUND[self.steps_done % len(self.ROUND)]
+        self.steps_done += 1
+        getattr(self, step)()
+
+
+class ManagerUser(RoundUser):
     """The prep dashboard with filters, its drill-downs and the CSV exports."""
+
+    ROUND = (
+        "dashboard", "drill_down", "dashboard_filtered", "drill_down", "dashboard_sorted",
+        "calls_csv", "dashboard", "drill_down", "dashboard_filtered", "reps_csv",
+    )  # fmt: skip
 
     fixed_count = MANAGERS
     wait_time = between(2, 5)
@@ -296,15 +327,12 @@ class ManagerUser(SalesPrepUser):
             params["kind"] = kind
         return params
 
-    @task(3)
     def dashboard(self) -> None:
         self.client.get("/dashboard/", name="/dashboard/")
 
-    @task(3)
     def dashboard_filtered(self) -> None:
         self.client.get("/dashboard/", params=self.filters(), name="/dashboard/?filters")
 
-    @task(1)
     def dashboard_sorted(self) -> None:
         params = {**self.filters(), "sort": self.rng.choice(SORTS), "dir": "desc"}
         self.client.get(
@@ -314,23 +342,25 @@ class ManagerUser(SalesPrepUser):
             name="/dashboard/?sort (htmx)",
         )
 
-    @task(3)
     def drill_down(self) -> None:
         params = {**self.filters(), "measure": self.rng.choice(MEASURES)}
         self.client.get("/dashboard/calls/", params=params, name="/dashboard/calls/ (drill-down)")
 
-    @task(1)
     def calls_csv(self) -> None:
         params = {**self.filters(), "measure": self.rng.choice(MEASURES)}
         self.client.get("/dashboard/calls.csv", params=params, name="/dashboard/calls.csv")
 
-    @task(1)
     def reps_csv(self) -> None:
         self.client.get("/dashboard/reps.csv", params=self.filters(), name="/dashboard/reps.csv")
 
 
-class ExecutiveUser(SalesPrepUser):
+class ExecutiveUser(RoundUser):
     """The review queue, briefs on the executive view and the read view, notifications."""
+
+    ROUND = (
+        "queue", "executive_view", "read_view", "queue_by_team",
+        "executive_view", "review_page", "notifications", "executive_view",
+    )  # fmt: skip
 
     fixed_count = EXECUTIVES
     wait_time = between(2, 5)
@@ -347,11 +377,9 @@ class ExecutiveUser(SalesPrepUser):
         self.briefs = self.ids(r'href="/briefs/(\d+)/executive/"', html)
         self.teams = OPTION.findall(html)
 
-    @task(2)
     def queue(self) -> None:
         self.read_queue(self.client.get("/briefs/reviews/", name="/briefs/reviews/").text)
 
-    @task(1)
     def queue_by_team(self) -> None:
         if self.teams:
             self.client.get(
@@ -361,24 +389,20 @@ class ExecutiveUser(SalesPrepUser):
                 name="/briefs/reviews/?team (htmx)",
             )
 
-    @task(3)
     def executive_view(self) -> None:
         if self.briefs:
             pk = self.rng.choice(self.briefs)
             self.client.get(f"/briefs/{pk}/executive/", name="/briefs/[id]/executive/")
 
-    @task(2)
     def read_view(self) -> None:
         if self.briefs:
             pk = self.rng.choice(self.briefs)
             self.client.get(f"/briefs/{pk}/", name="/briefs/[id]/")
 
-    @task(1)
     def review_page(self) -> None:
         if self.briefs:
             pk = self.rng.choice(self.briefs)
             self.client.get(f"/briefs/{pk}/review/", name="/briefs/[id]/review/")
 
-    @task(1)
     def notifications(self) -> None:
         self.client.get("/briefs/notifications/", name="/briefs/notifications/")
