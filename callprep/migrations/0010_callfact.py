@@ -55,6 +55,19 @@ def _changed(columns) -> str:
     return f"ROW({old}) IS DISTINCT FROM ROW({new})"
 
 
+def _row_triggers(name: str, table: str, inputs) -> str:
+    """The insert, update (when an input changed) and delete triggers of one source table."""
+    return "\n".join(
+        f"CREATE TRIGGER callprep_callfact_{name}_{event.lower()} AFTER {event} ON {table}\n"
+        f"FOR EACH ROW{when} EXECUTE FUNCTION callprep_callfact_on_{name}();"
+        for event, when in (
+            ("INSERT", ""),
+            ("UPDATE", f" WHEN ({_changed(inputs)})"),
+            ("DELETE", ""),
+        )
+    )
+
+
 # Built from the constants above only: nothing here comes from outside.
 POSTGRES_TRIGGERS = f"""
 CREATE FUNCTION callprep_callfact_refresh(targets bigint[]) RETURNS void
@@ -77,12 +90,7 @@ BEGIN
     RETURN NULL;
 END
 $$;
-CREATE TRIGGER callprep_callfact_call_insert AFTER INSERT ON callprep_call
-FOR EACH ROW EXECUTE FUNCTION callprep_callfact_on_call();
-CREATE TRIGGER callprep_callfact_call_update AFTER UPDATE ON callprep_call
-FOR EACH ROW WHEN ({_changed(CALL_INPUTS)}) EXECUTE FUNCTION callprep_callfact_on_call();
-CREATE TRIGGER callprep_callfact_call_delete AFTER DELETE ON callprep_call
-FOR EACH ROW EXECUTE FUNCTION callprep_callfact_on_call();
+{_row_triggers("call", "callprep_call", CALL_INPUTS)}
 
 CREATE FUNCTION callprep_callfact_on_brief() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
@@ -95,12 +103,7 @@ BEGIN
     RETURN NULL;
 END
 $$;
-CREATE TRIGGER callprep_callfact_brief_insert AFTER INSERT ON callprep_brief
-FOR EACH ROW EXECUTE FUNCTION callprep_callfact_on_brief();
-CREATE TRIGGER callprep_callfact_brief_update AFTER UPDATE ON callprep_brief
-FOR EACH ROW WHEN ({_changed(BRIEF_INPUTS)}) EXECUTE FUNCTION callprep_callfact_on_brief();
-CREATE TRIGGER callprep_callfact_brief_delete AFTER DELETE ON callprep_brief
-FOR EACH ROW EXECUTE FUNCTION callprep_callfact_on_brief();
+{_row_triggers("brief", "callprep_brief", BRIEF_INPUTS)}
 
 CREATE FUNCTION callprep_callfact_on_read() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
@@ -115,12 +118,7 @@ BEGIN
     RETURN NULL;
 END
 $$;
-CREATE TRIGGER callprep_callfact_read_insert AFTER INSERT ON callprep_executiveread
-FOR EACH ROW EXECUTE FUNCTION callprep_callfact_on_read();
-CREATE TRIGGER callprep_callfact_read_update AFTER UPDATE ON callprep_executiveread
-FOR EACH ROW WHEN ({_changed(READ_INPUTS)}) EXECUTE FUNCTION callprep_callfact_on_read();
-CREATE TRIGGER callprep_callfact_read_delete AFTER DELETE ON callprep_executiveread
-FOR EACH ROW EXECUTE FUNCTION callprep_callfact_on_read();
+{_row_triggers("read", "callprep_executiveread", READ_INPUTS)}
 
 CREATE FUNCTION callprep_callfact_on_account() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN

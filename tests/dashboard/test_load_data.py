@@ -16,18 +16,23 @@ from callprep.models import Call
 from tests.dashboard.test_callfacts import expected_facts, stored_facts
 
 
-@pytest.fixture
-def load_data(db):
+def generate(calls: int, **options) -> None:
     call_command(
         "generate_load_data",
         reps=8,
         teams=2,
         accounts=40,
-        calls=400,
+        calls=calls,
         executives=2,
         force=True,
         stdout=StringIO(),
+        **options,
     )
+
+
+@pytest.fixture
+def load_data(db):
+    generate(400)
 
 
 def test_bulk_loaded_calls_have_facts_equal_to_their_join(load_data):
@@ -37,17 +42,7 @@ def test_bulk_loaded_calls_have_facts_equal_to_their_join(load_data):
 
 
 def test_regenerating_the_load_data_leaves_no_facts_behind(load_data):
-    call_command(
-        "generate_load_data",
-        reps=8,
-        teams=2,
-        accounts=40,
-        calls=150,
-        executives=2,
-        force=True,
-        reset=True,
-        stdout=StringIO(),
-    )
+    generate(150, reset=True)
     # The generator reuses the ids it deleted: a stale fact would differ from the join here.
     assert CallFact.objects.count() == 150
     assert stored_facts() == expected_facts()
