@@ -212,8 +212,11 @@ def create_triggers(apps, schema_editor):
     elif vendor == "sqlite":
         for trigger in SQLITE_TRIGGERS:
             schema_editor.execute(trigger)
-    else:  # the facts would silently fall behind
-        raise NotImplementedError(f"No call-fact triggers for {vendor}.")
+    else:  # without triggers the facts would silently fall behind the tables
+        raise RuntimeError(
+            f"SalesPrep runs on PostgreSQL or SQLite; the call-fact triggers do not exist for "
+            f"{vendor}."
+        )
     # Every existing call, once (SQLite: ``WHERE true`` keeps ON CONFLICT apart from the join).
     schema_editor.execute(upsert("true"))
 
