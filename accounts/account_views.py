@@ -21,6 +21,7 @@ from callprep.briefs.models import calls_with_brief
 from callprep.briefs.rendering import safe_http_url
 from callprep.evidence import collect
 from callprep.models import Call, CallStatus
+from callprep.services import account_changed
 
 
 def is_partial(request: HttpRequest) -> bool:
@@ -137,6 +138,7 @@ def account_edit(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         with transaction.atomic():
             form.save()
+            account_changed(account, form.changed_data)
             collect_on_commit(account, form.changed_data, by=request.user)
         messages.success(request, "Account saved.")
         return redirect(account)

@@ -48,6 +48,12 @@ class AccountAdmin(admin.ModelAdmin):
     readonly_fields = ("domain", "created_at", "updated_at")
     inlines = [ContactInline]
 
+    def save_model(self, request, obj, form, change):
+        from callprep.services import account_changed
+
+        super().save_model(request, obj, form, change)
+        account_changed(obj, form.changed_data)
+
 
 @admin.register(Contact)
 class ContactAdmin(admin.ModelAdmin):

@@ -2,9 +2,8 @@
 
 Every signed-in request asks for the user's roles (the navigation, every access check), which
 ``User.role_names`` reads from the user's groups with a query of its own. On PostgreSQL the
-backend reads them in the same query as the user, as an array of group names, with the query
-compiled once per process (callprep/compiled.py); elsewhere (the embedded SQLite default)
-``role_names`` keeps its own query.
+backend reads them in the same query as the user, as an array of group names; elsewhere (the
+embedded SQLite default) ``role_names`` keeps its own query.
 
 Nothing is cached across requests: the user and the roles are read on every request, so taking
 a role away or deactivating someone takes effect on their next request.
@@ -18,8 +17,6 @@ from django.contrib.postgres.aggregates import ArrayAgg
 from django.db import connection
 from django.db.models import Q
 
-from callprep.compiled import CompiledQuery
-
 
 def _user_with_roles(user_id: int):
     return (
@@ -29,11 +26,10 @@ def _user_with_roles(user_id: int):
             loaded_roles=ArrayAgg(
                 "groups__name", filter=Q(groups__isnull=False), distinct=True, default=[]
             )
-        )[:1]
+        )
+        .order_by()
+        .first()
     )
-
-
-USER_WITH_ROLES = CompiledQuery(_user_with_roles, user_id=-8_675_309)
 
 
 class RoleLoadingBackend(ModelBackend):
@@ -41,7 +37,7 @@ class RoleLoadingBackend(ModelBackend):
         if connection.vendor != "postgresql":
             return super().get_user(user_id)
         try:
-            user = USER_WITH_ROLES.first(user_id=int(user_id))
+            user = _user_with_roles(int(user_id))
         except (TypeError, ValueError):
             return None
         if user is None or not self.user_can_authenticate(user):

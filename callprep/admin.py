@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from callprep.models import CalendarFeed, Call
+from callprep.services import call_changed
 
 
 @admin.register(Call)
@@ -11,6 +12,10 @@ class CallAdmin(admin.ModelAdmin):
     raw_id_fields = ("account", "owner", "executive", "created_by")
     filter_horizontal = ("contacts",)
     date_hierarchy = "starts_at"
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        call_changed(obj)
 
 
 @admin.register(CalendarFeed)

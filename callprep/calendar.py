@@ -21,6 +21,7 @@ from accounts.models import Account, Contact, User
 from accounts.roles import Role
 from callprep.briefs.rendering import safe_http_url
 from callprep.models import Call, CallKind, CallStatus, available_time_zones
+from callprep.services import call_changed
 
 MAX_ICS_BYTES = 5 * 1024 * 1024
 PRODID = "-//SalesPrep//Calls//EN"
@@ -272,6 +273,7 @@ def apply_event(event: ParsedEvent, call: Call, *, user: User) -> Call:
     call.save()
     contacts = Contact.objects.filter(account=call.account, email__in=event.attendee_emails)
     call.contacts.add(*contacts)
+    call_changed(call)
     return call
 
 

@@ -13,6 +13,8 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts import visibility
+
 
 class WorkerHeartbeat(models.Model):
     """The last time a Celery worker ran a task; /healthz reports it."""
@@ -62,36 +64,34 @@ class CallStatus(models.TextChoices):
     CANCELLED = "cancelled", "Cancelled"
 
 
+def is_upcoming(starts_at, now) -> bool:
+    """**Upcoming**: the call has not started yet (by its start, everywhere)."""
+    return starts_at >= now
+
+
+def upcoming_q(now, starts_at: str = "starts_at") -> Q:
+    return Q(**{f"{starts_at}__gte": now})
+
+
 class CallQuerySet(models.QuerySet):
     def visible_to(self, user) -> CallQuerySet:
-        """Calls the user may read: those on accounts they may read, and those they attend."""
-        from accounts.models import Account
-
-        if not user.is_authenticated or not user.is_active:
-            return self.none()
-        if user.is_admin_role:
-            return self.all()
-        return self.filter(
-            Q(account__in=Account.objects.visible_to(user).values("pk"))
-            | Q(owner=user)
-            | Q(executive=user)
-        )
+        """Calls the user may read (accounts/visibility.py)."""
+        return self.filter(visibility.calls_q(user))
 
     def editable_by(self, user) -> CallQuerySet:
         """Calls the user may change: their own, and those on accounts they own; admins: all."""
-        if not user.is_authenticated or not user.is_active:
-            return self.none()
-        if user.is_admin_role:
-            return self.all()
-        if user.is_rep:
-            return self.filter(Q(owner=user) | Q(account__owner=user))
-        return self.none()
+        return self.filter(visibility.editable_calls_q(user))
 
     def attended_by(self, user) -> CallQuerySet:
-        return self.filter(Q(owner=user) | Q(executive=user))
+        return self.filter(visibility.attended_calls_q(user))
 
     def upcoming(self, now=None) -> CallQuerySet:
-        return self.filter(ends_at__gte=now or timezone.now())
+        return self.filter(upcoming_q(now or timezone.now()))
+
+    def waiting_on_rep(self, now=None) -> CallQuerySet:
+        from callprep.briefs.models import FROM_CALL, waiting_on_rep_q
+
+        return self.filter(waiting_on_rep_q(now or timezone.now(), FROM_CALL))
 
 
 class Call(models.Model):
@@ -182,7 +182,35 @@ class Call(models.Model):
 
     @property
     def is_upcoming(self) -> bool:
-        return self.ends_at >= timezone.now()
+        return is_upcoming(self.starts_at, timezone.now())
+
+    @property
+    def due(self):
+        """When the call's brief is due (``briefs.models.due_at_for``)."""
+        from callprep.briefs.models import due_at_for
+
+        return due_at_for(self.starts_at)
+
+    def _brief_status(self) -> str:
+        try:
+            return self.brief.status
+        except ObjectDoesNotExist:
+            return ""
+
+    def waiting_on_rep(self, now=None) -> bool:
+        from callprep.briefs.models import is_waiting_on_rep
+
+        now = now or timezone.now()
+        return is_waiting_on_rep(self._brief_status(), self.status, self.starts_at, now)
+
+    def waiting_on_reviewer(self, now=None) -> bool:
+        from callprep.briefs.models import is_waiting_on_reviewer
+
+        now = now or timezone.now()
+        return is_waiting_on_reviewer(self._brief_status(), self.status, self.starts_at, now)
+
+    def is_overdue(self, now=None) -> bool:
+        return self.waiting_on_rep(now) or self.waiting_on_reviewer(now)
 
     @property
     def brief_status(self) -> str:
@@ -193,11 +221,7 @@ class Call(models.Model):
             return "Not started"
 
     def is_editable_by(self, user) -> bool:
-        if not user.is_authenticated or not user.is_active:
-            return False
-        if user.is_admin_role:
-            return True
-        return user.is_rep and user.pk in (self.owner_id, self.account.owner_id)
+        return visibility.may_edit_call(self, user)
 
 
 class CalendarFeed(models.Model):

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_http_methods
 from accounts import ratelimit
 from accounts.access import account_for
 from accounts.models import Account
-from callprep import calendar, feeds, health
+from callprep import calendar, feeds, health, services
 from callprep.access import call_for
 from callprep.briefs.models import calls_with_brief
 from callprep.briefs.rendering import safe_http_url
@@ -85,6 +85,7 @@ def call_create(request: HttpRequest) -> HttpResponse:
             call.owner = calendar.call_owner(request.user, call.account)
             call.save()
             form.save_m2m()
+            services.call_changed(call)
         messages.success(request, f"Call “{call.title}” scheduled.")
         return redirect(call)
     return render(
@@ -115,6 +116,7 @@ def call_edit(request: HttpRequest, pk: int) -> HttpResponse:
             call.sequence += 1
             call.save()
             form.save_m2m()
+            services.call_changed(call)
         messages.success(request, "Call saved.")
         return redirect(call)
     return render(

@@ -21,8 +21,9 @@ from django.utils import timezone
 from django.utils.formats import date_format
 
 from callprep.briefs import sections as S
-from callprep.briefs.models import Brief, BriefSection, BriefStatus, due_at_for
-from callprep.briefs.services import BriefError
+from callprep.briefs.models import Brief, BriefSection, BriefStatus
+from callprep.briefs.services import BriefError, reevaluate_sections
+from callprep.dashboard.facts import sync_call_facts
 from callprep.review import notify as N
 from callprep.review.models import (
     SNIFF_TEST,
@@ -68,9 +69,10 @@ def _refuse_unless(brief: Brief, allowed: tuple[str, ...], doing: str) -> None:
 
 
 def _record(
-    brief: Brief, *, action: str, by, to_status: str, comment: str = "", late: bool = False, now
+    brief: Brief, *, action: str, by, to_status: str, comment: str = "", now
 ) -> BriefTransition:
-    entry = BriefTransition.objects.create(
+    """The audit entry of a step: who, when, from which status to which, and why."""
+    return BriefTransition.objects.create(
         brief=brief,
         action=action,
         from_status=brief.status,
@@ -78,9 +80,7 @@ def _record(
         by=by,
         at=now,
         comment=comment,
-        late=late,
     )
-    return entry
 
 
 def _copy_back(target: Brief, source: Brief) -> None:
@@ -88,12 +88,9 @@ def _copy_back(target: Brief, source: Brief) -> None:
     for name in (
         "status",
         "status_changed_at",
-        "due_at",
         "submitted_at",
-        "submitted_late",
         "approved_at",
         "approved_by_id",
-        "approved_late",
     ):
         setattr(target, name, getattr(source, name))
 
@@ -116,15 +113,14 @@ def _call_words(brief: Brief) -> str:
 
 
 def missing_sections(brief: Brief) -> list[str]:
-    """What stops a submission: each required section that is not complete, and why."""
-    sections = BriefSection.objects.filter(brief=brief).order_by("position")
+    """What stops a submission: each required section that is not complete, and why.
+
+    The same evaluation as the stored state (``BriefSection.evaluation``), so a brief shown
+    as complete is never refused; the states are brought up to date first."""
+    sections = reevaluate_sections(brief)
     problems = []
-    for section in sections:
-        section.brief = brief
-        if not section.required:
-            continue
-        evaluation = section.evaluation()
-        if evaluation.state != S.SectionState.COMPLETE:
+    for section, evaluation in sections:
+        if section.required and evaluation.state != S.SectionState.COMPLETE:
             needed = "; ".join(evaluation.missing) or "not complete"
             problems.append(f"{section.title} (still needed: {needed})")
     return problems
@@ -152,26 +148,21 @@ def submit_brief(brief: Brief, *, by, comment: str = "") -> BriefTransition:
                 + "."
             )
         now = timezone.now()
-        due = due_at_for(locked.call.starts_at)
-        late = due is not None and now > due
+        late = now > locked.due
         entry = _record(
             locked,
             action=Action.SUBMIT,
             by=by,
             to_status=BriefStatus.SUBMITTED,
             comment=comment,
-            late=late,
             now=now,
         )
         Brief.objects.filter(pk=locked.pk).update(
-            status=BriefStatus.SUBMITTED,
-            status_changed_at=now,
-            due_at=due,
-            submitted_at=now,
-            submitted_late=late,
+            status=BriefStatus.SUBMITTED, status_changed_at=now, submitted_at=now
         )
-        locked.status, locked.status_changed_at, locked.due_at = BriefStatus.SUBMITTED, now, due
-        locked.submitted_at, locked.submitted_late = now, late
+        locked.status, locked.status_changed_at = BriefStatus.SUBMITTED, now
+        locked.submitted_at = now
+        sync_call_facts([locked.call_id])
         N.notify(
             NotificationKind.SUBMITTED,
             N.reviewers_of(locked),
@@ -206,6 +197,7 @@ def withdraw_brief(brief: Brief, *, by, comment: str = "") -> BriefTransition:
         )
         Brief.objects.filter(pk=locked.pk).update(status=BriefStatus.DRAFT, status_changed_at=now)
         locked.status, locked.status_changed_at = BriefStatus.DRAFT, now
+        sync_call_facts([locked.call_id])
     _copy_back(brief, locked)
     return entry
 
@@ -249,6 +241,7 @@ def request_changes(
             status=BriefStatus.CHANGES_REQUESTED, status_changed_at=now
         )
         locked.status, locked.status_changed_at = BriefStatus.CHANGES_REQUESTED, now
+        sync_call_facts([locked.call_id])
         titles = ", ".join(S.spec_for(k).title for k in notes)
         N.notify(
             NotificationKind.CHANGES_REQUESTED,
@@ -269,7 +262,7 @@ def _not_reviewer(brief: Brief, user) -> str:
         return "You cannot review or approve your own brief."
     if brief.call.executive_id:
         return f"Only {brief.call.executive}, the executive joining the call, reviews this brief."
-    return "Only an executive reviews this brief."
+    return "Only a manager of the account's team reviews this brief (no executive joins the call)."
 
 
 def clean_answers(answers: Mapping[str, Mapping[str, str]]) -> dict[str, dict[str, str]]:
@@ -338,8 +331,6 @@ def approve_brief(
                 "plain": section.plain_text(),
             }
         now = timezone.now()
-        due = due_at_for(locked.call.starts_at)
-        late = due is not None and now > due
         number = (
             Approval.objects.filter(brief=locked)
             .order_by("-number")
@@ -356,7 +347,6 @@ def approve_brief(
             answers=cleaned,
             with_concerns=with_concerns,
             concerns=concerns,
-            late=late,
         )
         action = Action.APPROVE_WITH_CONCERNS if with_concerns else Action.APPROVE
         summary = "\n".join(filter(None, [comment, *approval.concern_lines()]))
@@ -366,19 +356,14 @@ def approve_brief(
             by=by,
             to_status=BriefStatus.APPROVED,
             comment=summary,
-            late=late,
             now=now,
         )
         Brief.objects.filter(pk=locked.pk).update(
-            status=BriefStatus.APPROVED,
-            status_changed_at=now,
-            due_at=due,
-            approved_at=now,
-            approved_by=by,
-            approved_late=late,
+            status=BriefStatus.APPROVED, status_changed_at=now, approved_at=now, approved_by=by
         )
-        locked.status, locked.status_changed_at, locked.due_at = BriefStatus.APPROVED, now, due
-        locked.approved_at, locked.approved_by_id, locked.approved_late = now, by.pk, late
+        locked.status, locked.status_changed_at = BriefStatus.APPROVED, now
+        locked.approved_at, locked.approved_by_id = now, by.pk
+        sync_call_facts([locked.call_id])
         verb = "approved with concerns" if with_concerns else "approved"
         N.notify(
             NotificationKind.APPROVED,
@@ -413,15 +398,12 @@ def reopen_after_edit(brief: Brief, *, by, section: BriefSection) -> bool:
         if approval is not None and approval.section_version(section.key) == section.version:
             return False
         now = timezone.now()
-        due = due_at_for(locked.call.starts_at)
-        late = due is not None and now > due
         _record(
             locked,
             action=Action.REOPEN,
             by=by,
             to_status=BriefStatus.SUBMITTED,
             comment=f"{section.title} was edited after approval.",
-            late=late,
             now=now,
         )
         if approval is not None:
@@ -429,14 +411,11 @@ def reopen_after_edit(brief: Brief, *, by, section: BriefSection) -> bool:
                 superseded_at=now
             )
         Brief.objects.filter(pk=locked.pk).update(
-            status=BriefStatus.SUBMITTED,
-            status_changed_at=now,
-            due_at=due,
-            submitted_at=now,
-            submitted_late=late,
+            status=BriefStatus.SUBMITTED, status_changed_at=now, submitted_at=now
         )
         locked.status, locked.status_changed_at = BriefStatus.SUBMITTED, now
-        locked.submitted_at, locked.submitted_late, locked.due_at = now, late, due
+        locked.submitted_at = now
+        sync_call_facts([locked.call_id])
         recipients = N.reviewers_of(locked)
         if approval is not None and approval.by is not None:
             recipients.append(approval.by)
@@ -458,18 +437,10 @@ def mark_briefed(brief: Brief, *, by) -> ExecutiveRead:
     """The executive read the brief before the call. Marking again updates the time."""
     with transaction.atomic():
         locked = _lock(brief)
-        call = locked.call
-        if not (
-            by.is_active
-            and (
-                call.executive_id == by.pk
-                or (call.executive_id is None and by.is_executive)
-                or (by.is_admin_role and by.pk != call.owner_id)
-            )
-        ):
-            raise WorkflowError("Only the executive joining the call marks the brief as briefed.")
         if locked.status == BriefStatus.DRAFT:
             raise WorkflowError("This brief is still a draft; there is nothing to be briefed on.")
+        if not locked.may_mark_briefed(by):
+            raise WorkflowError("Only the executive joining the call marks the brief as briefed.")
         now = timezone.now()
         approval = latest_approval(locked) if locked.status == BriefStatus.APPROVED else None
         read, _created = ExecutiveRead.objects.update_or_create(
@@ -484,6 +455,7 @@ def mark_briefed(brief: Brief, *, by) -> ExecutiveRead:
             comment=f"Read the executive view{version}.",
             now=now,
         )
+        sync_call_facts([locked.call_id])
     return read
 
 
@@ -491,7 +463,7 @@ def mark_briefed(brief: Brief, *, by) -> ExecutiveRead:
 
 
 def can_comment(brief: Brief, user) -> bool:
-    return brief.is_editable_by(user) or brief.is_reviewable_by(user)
+    return brief.may_comment(user)
 
 
 def add_comment(

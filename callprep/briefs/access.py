@@ -7,24 +7,29 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
+from django.db.models import Count, IntegerField, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce
+
 from callprep.briefs.models import Brief, BriefSection
 from callprep.briefs.sections import SectionKey, SectionState
-from callprep.compiled import CompiledQuery
 
+# A save replaces the text and its renderings: none of them is loaded.
 SAVE_DEFERRED = ("text", "html", "claims", "focus")
 
 
-def _section_for_save(brief_pk: int, key: str):
-    # A save replaces the text, its renderings and the last editor: none of them is loaded.
-    return (
-        BriefSection.objects.filter(brief_id=brief_pk, key=key)
-        .select_related("brief__call__account")
-        .defer(*SAVE_DEFERRED)[:1]
+def _other_sections(*, complete: bool) -> Coalesce:
+    """How many of the brief's other required sections there are (complete ones, or all)."""
+    condition = Q(brief=OuterRef("brief"), required=True) & ~Q(pk=OuterRef("pk"))
+    if complete:
+        condition &= Q(state=SectionState.COMPLETE)
+    rows = (
+        BriefSection.objects.filter(condition)
+        .order_by()
+        .values("brief")
+        .annotate(n=Count("pk"))
+        .values("n")
     )
-
-
-# The autosave's load, compiled once (callprep/compiled.py); the placeholders are never real.
-SECTION_FOR_SAVE = CompiledQuery(_section_for_save, brief_pk=-8_675_309, key="(placeholder key)")
+    return Coalesce(Subquery(rows, output_field=IntegerField()), Value(0))
 
 
 def brief_for(user, pk: int, *, write: bool = False, review: bool = False) -> Brief:
@@ -53,10 +58,10 @@ def section_for(
 ) -> BriefSection:
     """One section with its brief, call and account, in a single query.
 
-    ``others_complete`` and ``required_total`` (from the counts the brief keeps) let a save
-    report the brief's completeness without another query. ``for_save`` leaves out the stored
-    text and its renderings, which a save replaces anyway (a 20,000-character section is
-    ~60 kB of them).
+    ``others_complete`` and ``required_total`` (counted in the same query) let a save report
+    the brief's completeness without another query. ``for_save`` leaves out the stored text
+    and its renderings, which a save replaces anyway (a 20,000-character section is ~60 kB of
+    them).
 
     A writer is checked on the loaded call (its owner, the account's owner, an admin — all of
     whom may read it), so the hot autosave path skips the visibility subquery; only a refused
@@ -64,24 +69,23 @@ def section_for(
     """
     if key not in SectionKey.values:
         raise Http404("No such section.")
+    section_qs = BriefSection.objects.filter(brief_id=brief_pk, key=key).annotate(
+        others_complete=_other_sections(complete=True),
+        others_required=_other_sections(complete=False),
+    )
     if write and for_save:
-        section = SECTION_FOR_SAVE.first(brief_pk=brief_pk, key=key)
+        section_qs = section_qs.select_related("brief__call__account").defer(*SAVE_DEFERRED)
     else:
-        section_qs = BriefSection.objects.filter(brief_id=brief_pk, key=key).select_related(
-            "brief__call__account", "updated_by"
-        )
-        if not write:
-            section_qs = section_qs.filter(brief__in=Brief.objects.visible_to(user).values("pk"))
-        # One section per brief and key: no ORDER BY to build.
-        section = next(iter(section_qs[:1]), None)
+        section_qs = section_qs.select_related("brief__call__account", "updated_by")
+    if not write:
+        section_qs = section_qs.filter(brief__in=Brief.objects.visible_to(user).values("pk"))
+    # One section per brief and key: no ORDER BY to build.
+    section = next(iter(section_qs.order_by()[:1]), None)
     if section is None:
         raise Http404("No such section.")
     if write and not section.brief.is_editable_by(user):
         if not Brief.objects.visible_to(user).filter(pk=brief_pk).exists():
             raise Http404("No such section.")
         raise PermissionDenied("You can read this brief but not change it.")
-    brief = section.brief
-    mine = int(section.required and section.state == SectionState.COMPLETE)
-    section.others_complete = brief.sections_complete - mine
-    section.required_total = brief.sections_required
+    section.required_total = section.others_required + int(section.required)
     return section

@@ -8,20 +8,23 @@ callprep/briefs/services.py.
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Count, FloatField, IntegerField, OuterRef, Q, Subquery, Value
+from django.db.models import Count, F, FloatField, IntegerField, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Cast, Coalesce, Length, NullIf, Round
 from django.db.models.lookups import LessThanOrEqual
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 
+from accounts import visibility
 from callprep.briefs import sections as S
 from callprep.briefs.focus import Focus
 from callprep.briefs.rendering import claim_counts
+from callprep.expressions import Hours
 
 __all__ = [
     "Brief",
@@ -36,19 +39,6 @@ __all__ = [
 ]
 
 
-def due_hours() -> int:
-    """A brief is due this many hours before its call (setting BRIEF_DUE_HOURS, default 48)."""
-    return int(getattr(settings, "BRIEF_DUE_HOURS", 48))
-
-
-# See BriefQuerySet.in_review_queue.
-QUEUE_DUE_SLACK = timedelta(days=7)
-
-
-def due_at_for(starts_at):
-    return starts_at - timedelta(hours=due_hours()) if starts_at else None
-
-
 class BriefStatus(models.TextChoices):
     DRAFT = "draft", "Draft"
     SUBMITTED = "submitted", "Submitted"
@@ -56,49 +46,170 @@ class BriefStatus(models.TextChoices):
     APPROVED = "approved", "Approved"
 
 
+# --- The rules of a call's preparation ---------------------------------------------------------
+#
+# Each rule is a Python function of the values it reads, with its queryset twin beside it: a
+# ``Q`` built from the same definition, over whichever model a query reads (a brief, a call, or
+# the dashboard's facts of a call: ``Paths`` says where each input lives). Model methods
+# (``Brief.is_on_time()``, ``Call.waiting_on_rep()``) call the functions; querysets, the
+# dashboard, reminders, exports and tests call the ``Q``s. Nothing else restates them.
+
+
+def due_hours() -> int:
+    """A brief is due this many hours before its call (setting BRIEF_DUE_HOURS, default 48)."""
+    return int(getattr(settings, "BRIEF_DUE_HOURS", 48))
+
+
+def due_at_for(starts_at: datetime | None) -> datetime | None:
+    """**Due time**: ``BRIEF_DUE_HOURS`` before the call's current start."""
+    return starts_at - timedelta(hours=due_hours()) if starts_at else None
+
+
+NO_BRIEF = ""  # the brief status of a call that has no brief
+WITH_REP = (NO_BRIEF, BriefStatus.DRAFT, BriefStatus.CHANGES_REQUESTED)
+
+
+@dataclass(frozen=True)
+class Paths:
+    """Where a rule's inputs live, seen from the model a queryset reads."""
+
+    starts_at: str
+    call_status: str
+    brief_status: str
+    approved_at: str
+    # How that model says "the call has no brief".
+    no_brief: Q
+
+    def due(self):
+        """The due time as an expression (follows the call's start)."""
+        return F(self.starts_at) - Hours(due_hours())
+
+    def brief_in(self, statuses) -> Q:
+        q = Q(**{f"{self.brief_status}__in": [s for s in statuses if s != NO_BRIEF]})
+        return q | self.no_brief if NO_BRIEF in statuses else q
+
+
+FROM_BRIEF = Paths("call__starts_at", "call__status", "status", "approved_at", Q(pk__in=[]))
+FROM_CALL = Paths(
+    "starts_at", "status", "brief__status", "brief__approved_at", Q(brief__isnull=True)
+)
+FROM_FACT = Paths("starts_at", "status", "brief_status", "approved_at", Q(brief_status=NO_BRIEF))
+
+
+def is_on_time(brief_status: str | None, approved_at, starts_at) -> bool:
+    """**On time**: approved at or before the due time (live from the call as it is now)."""
+    return (
+        brief_status == BriefStatus.APPROVED
+        and approved_at is not None
+        and approved_at <= due_at_for(starts_at)
+    )
+
+
+def on_time_q(p: Paths = FROM_BRIEF) -> Q:
+    return Q(**{p.brief_status: BriefStatus.APPROVED, f"{p.approved_at}__lte": p.due()})
+
+
+def is_prepared(brief_status: str | None, approved_at, starts_at) -> bool:
+    """**Prepared**: approved before the call started (lead time is then not negative)."""
+    return (
+        brief_status == BriefStatus.APPROVED
+        and approved_at is not None
+        and approved_at <= starts_at
+    )
+
+
+def prepared_q(p: Paths = FROM_BRIEF) -> Q:
+    return Q(**{p.brief_status: BriefStatus.APPROVED, f"{p.approved_at}__lte": F(p.starts_at)})
+
+
+def lead_time(brief_status: str | None, approved_at, starts_at) -> timedelta | None:
+    """**Lead time**: from approval to the call's current start, for an approved brief."""
+    if brief_status != BriefStatus.APPROVED or approved_at is None:
+        return None
+    return starts_at - approved_at
+
+
+def _still_ahead(call_status: str, starts_at, now) -> bool:
+    from callprep.models import CallStatus
+
+    return call_status == CallStatus.SCHEDULED and starts_at > now
+
+
+def _still_ahead_q(p: Paths, now) -> Q:
+    from callprep.models import CallStatus
+
+    return Q(**{p.call_status: CallStatus.SCHEDULED, f"{p.starts_at}__gt": now})
+
+
+def is_waiting_on_rep(brief_status: str | None, call_status: str, starts_at, now) -> bool:
+    """**Overdue, waiting on the rep**: no brief, a draft or changes requested, past its due
+    time, while the call is still ahead and not cancelled."""
+    return (
+        (brief_status or NO_BRIEF) in WITH_REP
+        and now > due_at_for(starts_at)
+        and _still_ahead(call_status, starts_at, now)
+    )
+
+
+def waiting_on_rep_q(now, p: Paths = FROM_BRIEF) -> Q:
+    past_due = Q(**{f"{p.starts_at}__lt": now + timedelta(hours=due_hours())})
+    return p.brief_in(WITH_REP) & past_due & _still_ahead_q(p, now)
+
+
+def is_waiting_on_reviewer(brief_status: str | None, call_status: str, starts_at, now) -> bool:
+    """**Overdue, waiting on the reviewer**: submitted, past its due time, while the call is
+    still ahead and not cancelled."""
+    return (
+        brief_status == BriefStatus.SUBMITTED
+        and now > due_at_for(starts_at)
+        and _still_ahead(call_status, starts_at, now)
+    )
+
+
+def waiting_on_reviewer_q(now, p: Paths = FROM_BRIEF) -> Q:
+    past_due = Q(**{f"{p.starts_at}__lt": now + timedelta(hours=due_hours())})
+    return Q(**{p.brief_status: BriefStatus.SUBMITTED}) & past_due & _still_ahead_q(p, now)
+
+
+def overdue_q(now, p: Paths = FROM_BRIEF) -> Q:
+    """**Overdue**: either of the two cases above (never after the call, never cancelled)."""
+    return waiting_on_rep_q(now, p) | waiting_on_reviewer_q(now, p)
+
+
+def is_in_review_queue(brief_status: str | None, call_status: str, starts_at, now) -> bool:
+    """**In the review queue**: submitted, and the call is still ahead and not cancelled."""
+    return brief_status == BriefStatus.SUBMITTED and _still_ahead(call_status, starts_at, now)
+
+
+def in_review_queue_q(now, p: Paths = FROM_BRIEF) -> Q:
+    return Q(**{p.brief_status: BriefStatus.SUBMITTED}) & _still_ahead_q(p, now)
+
+
 class BriefQuerySet(models.QuerySet):
     def visible_to(self, user) -> BriefQuerySet:
-        """A brief follows its call: whoever may read the call may read its brief; and any
-        executive may read the briefs they may review (calls with no executive named)."""
-        from callprep.models import Call
-
-        visible = Q(call__in=Call.objects.visible_to(user).values("pk"))
-        if user.is_authenticated and user.is_active and user.is_executive:
-            visible |= Q(call__executive__isnull=True)
-        return self.filter(visible)
+        """Briefs the user may read: those of the calls they may read (accounts/visibility.py)."""
+        return self.filter(visibility.briefs_q(user))
 
     def reviewable_by(self, user) -> BriefQuerySet:
-        """Briefs the user may approve: as the executive joining the call, or as any
-        executive when none is named; admins review all. Never a brief of their own call."""
-        if not user.is_authenticated or not user.is_active:
-            return self.none()
-        if user.is_admin_role:
-            scope = self.all()
-        elif user.is_executive:
-            scope = self.filter(Q(call__executive=user) | Q(call__executive__isnull=True))
-        else:
-            return self.none()
-        return scope.exclude(call__owner=user).exclude(created_by=user)
-
-    def awaiting_review(self) -> BriefQuerySet:
-        return self.filter(status=BriefStatus.SUBMITTED)
+        """Briefs the user may review (``Brief.may_review``)."""
+        return self.filter(visibility.reviewer_q(user))
 
     def in_review_queue(self, now=None) -> BriefQuerySet:
-        """Submitted briefs whose call has not started yet: approving after the call is no
-        preparation (such briefs stay "submitted" and count as unprepared on the dashboard).
+        """Submitted briefs whose call is still ahead and not cancelled (``in_review_queue_q``):
+        approving after the call is no preparation."""
+        return self.filter(in_review_queue_q(now or timezone.now()))
 
-        The bound on ``due_at`` (kept in step with the call's start by a trigger, migration
-        0009) lets the status/due index find the few open briefs among years of history; the
-        week of slack keeps a brief whose due time was set under a longer BRIEF_DUE_HOURS.
-        """
-        now = now or timezone.now()
-        earliest_due = now - timedelta(hours=due_hours()) - QUEUE_DUE_SLACK
-        return self.awaiting_review().filter(call__starts_at__gte=now, due_at__gte=earliest_due)
+    def waiting_on_rep(self, now=None) -> BriefQuerySet:
+        return self.filter(waiting_on_rep_q(now or timezone.now()))
+
+    def waiting_on_reviewer(self, now=None) -> BriefQuerySet:
+        return self.filter(waiting_on_reviewer_q(now or timezone.now()))
+
+    def on_time(self) -> BriefQuerySet:
+        return self.filter(on_time_q())
 
     def editable_by(self, user) -> BriefQuerySet:
-        from callprep.models import Call
-
-        return self.filter(call__in=Call.objects.editable_by(user).values("pk"))
+        return self.filter(visibility.editable_briefs_q(user))
 
     def with_completeness(self) -> BriefQuerySet:
         """Annotate ``required_total`` and ``required_complete`` (one query, no N+1)."""
@@ -180,22 +291,14 @@ class Brief(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
-    # The workflow's facts, for the review queue and (in SQL) the dashboard. Set by
-    # callprep/workflow.py; ``due_at`` follows the call's start (BRIEF_DUE_HOURS before it).
-    due_at = models.DateTimeField(null=True, blank=True)
+    # What happened and when, set by callprep/workflow.py. Whether a step was on time is not
+    # stored: it follows from these times and the call's current start (the rules above).
     status_changed_at = models.DateTimeField(null=True, blank=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
-    submitted_late = models.BooleanField(default=False)
     approved_at = models.DateTimeField(null=True, blank=True)
     approved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
-    approved_late = models.BooleanField(default=False)
-    # Completeness kept on the brief for the prep dashboard, which reads it without touching the
-    # sections: the required sections and how many of them are complete. Set by start_brief
-    # (services.py); a database trigger on the sections' state keeps it (migration 0008).
-    sections_required = models.PositiveSmallIntegerField(default=0, editable=False)
-    sections_complete = models.PositiveSmallIntegerField(default=0, editable=False)
 
     objects = BriefQuerySet.as_manager()
 
@@ -204,13 +307,8 @@ class Brief(models.Model):
         ordering = ["-created_at", "-pk"]
         indexes = [
             models.Index(fields=["account", "created_at"], name="brief_account_idx"),
-            models.Index(fields=["status", "due_at"], name="brief_status_due_idx"),
-            # The dashboard reads only these columns of a call's brief (index-only when chosen).
-            models.Index(
-                fields=["call"],
-                include=["status", "approved_at", "sections_required", "sections_complete"],
-                name="brief_call_dashboard_idx",
-            ),
+            # The review queue: the few submitted briefs among years of history.
+            models.Index(fields=["status"], name="brief_status_idx"),
         ]
 
     def __str__(self) -> str:
@@ -225,39 +323,56 @@ class Brief(models.Model):
     def is_editable_by(self, user) -> bool:
         return self.call.is_editable_by(user)
 
-    def is_reviewable_by(self, user) -> bool:
-        """The executive joining the call (any executive when none is named) or an admin;
-        never the rep whose call it is or who started the brief."""
-        if not user.is_authenticated or not user.is_active:
-            return False
-        if user.pk in (self.call.owner_id, self.created_by_id):
-            return False
-        if user.is_admin_role:
-            return True
-        return user.is_executive and self.call.executive_id in (None, user.pk)
+    def may_review(self, user) -> bool:
+        """Who reviews (approves or requests changes): ``visibility.may_review``."""
+        return visibility.may_review(self, user)
 
-    # --- Due rule -------------------------------------------------------------------------
+    def is_reviewable_by(self, user) -> bool:
+        return self.may_review(user)
+
+    def may_mark_briefed(self, user) -> bool:
+        """Only the executive joining the call marks its brief as briefed, once it is out of
+        draft."""
+        return self.status != BriefStatus.DRAFT and visibility.may_mark_briefed(self.call, user)
+
+    def may_comment(self, user) -> bool:
+        return self.is_editable_by(user) or self.may_review(user)
+
+    # --- The rules, read on this brief and its call as they are now -------------------------
 
     @property
     def due(self):
-        """When the brief is due: BRIEF_DUE_HOURS before the call (follows the call's time)."""
+        """When the brief is due: BRIEF_DUE_HOURS before the call's current start."""
         return due_at_for(self.call.starts_at)
 
-    def is_overdue(self, now=None) -> bool:
-        """Past due and not yet submitted or approved."""
+    def is_on_time(self) -> bool:
+        return is_on_time(self.status, self.approved_at, self.call.starts_at)
+
+    def is_prepared(self) -> bool:
+        return is_prepared(self.status, self.approved_at, self.call.starts_at)
+
+    def lead_time(self) -> timedelta | None:
+        return lead_time(self.status, self.approved_at, self.call.starts_at)
+
+    def waiting_on_rep(self, now=None) -> bool:
+        call = self.call
+        return is_waiting_on_rep(self.status, call.status, call.starts_at, now or timezone.now())
+
+    def waiting_on_reviewer(self, now=None) -> bool:
+        call = self.call
         now = now or timezone.now()
-        return self.status in (BriefStatus.DRAFT, BriefStatus.CHANGES_REQUESTED) and (
-            self.due is not None and now > self.due
-        )
+        return is_waiting_on_reviewer(self.status, call.status, call.starts_at, now)
+
+    def is_overdue(self, now=None) -> bool:
+        return self.waiting_on_rep(now) or self.waiting_on_reviewer(now)
 
     def is_due_soon(self, now=None, *, within=timedelta(hours=24)) -> bool:
         now = now or timezone.now()
         return self.due is not None and now <= self.due <= now + within
 
-    def review_is_overdue(self, now=None) -> bool:
-        """Submitted but not approved, and the due time has passed."""
-        now = now or timezone.now()
-        return self.status == BriefStatus.SUBMITTED and self.due is not None and now > self.due
+    def in_review_queue(self, now=None) -> bool:
+        call = self.call
+        return is_in_review_queue(self.status, call.status, call.starts_at, now or timezone.now())
 
     @property
     def is_approved(self) -> bool:

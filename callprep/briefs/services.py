@@ -33,10 +33,10 @@ from callprep.briefs.models import (
     BriefStatus,
     RevisionKind,
     SectionRevision,
-    due_at_for,
     section_plain_text,
 )
 from callprep.briefs.rendering import CITE_MARK, cited_ids, render_markdown
+from callprep.dashboard.facts import sync_call_facts
 
 log = logging.getLogger(__name__)
 
@@ -220,15 +220,38 @@ def save_section(
     ``SectionTooLong`` over the limit. On success the section object is updated in place and
     the revision holding the new text is returned.
 
-    Two statements, in this order:
+    In one transaction, in this order:
     1. ``UPDATE section … WHERE version = base_version`` — the only arbiter between writers:
        exactly one save can move a section from one version to the next;
     2. the revision write for the new version (an insert, or for an autosave by the same
-       author within ``REVISION_WINDOW``, an update that extends their current revision).
-    Only the winner of (1) ever writes (2), so the pair needs no explicit transaction (which
-    would add BEGIN/COMMIT round trips to every autosave). Should the process die between the
-    two, the new text is safe in the section and only that intermediate revision is missing.
+       author within ``REVISION_WINDOW``, an update that extends their current revision);
+    3. when the section's state changed, the brief's completeness moved: the call's facts
+       for the dashboard (``sync_call_facts``).
     """
+    with transaction.atomic():
+        return _save_section(
+            section,
+            text=text,
+            base_version=base_version,
+            by=by,
+            fields=fields,
+            kind=kind,
+            restored_from=restored_from,
+            note=note,
+        )
+
+
+def _save_section(
+    section: BriefSection,
+    *,
+    text: str,
+    base_version: int,
+    by,
+    fields: Mapping[str, Any] | None,
+    kind: str,
+    restored_from: SectionRevision | None,
+    note: str,
+) -> SectionRevision:
     spec = section.spec
     text = normalize_text(text)
     fields = dict(fields) if fields is not None else dict(section.fields or {})
@@ -296,8 +319,11 @@ def save_section(
     )
     if not extended:
         revision.save(force_insert=True)
+    state_changed = section.state != computed.state
     for name, value in values.items():
         setattr(section, name, value)
+    if state_changed and section.required:
+        sync_call_facts([brief.call_id])
     _reopen_if_approved(section, by)
     return revision
 
@@ -400,7 +426,6 @@ def start_brief(call, *, by, carry_forward: bool = False, collect_evidence: bool
                 created_by=by,
                 carried_from=source,
                 customer_terms=terms,
-                due_at=due_at_for(call.starts_at),
             )
             carried = {
                 key: section.text
@@ -408,7 +433,6 @@ def start_brief(call, *, by, carry_forward: bool = False, collect_evidence: bool
                 if S.spec_for(key).carries_forward
             }
             renumber, notes = _carry_citations(source, brief, carried) if source else ({}, {})
-            required = complete = 0
             for position, spec in enumerate(S.SECTIONS):
                 kind, note = RevisionKind.START, ""
                 if spec.key in previous and spec.carries_forward:
@@ -427,8 +451,6 @@ def start_brief(call, *, by, carry_forward: bool = False, collect_evidence: bool
                     citations={int(k): v for k, v in cache.items()},
                 )
                 has_content = computed.state != S.SectionState.EMPTY or bool(text)
-                required += spec.required
-                complete += spec.required and computed.state == S.SectionState.COMPLETE
                 section = BriefSection.objects.create(
                     brief=brief,
                     key=spec.key,
@@ -456,12 +478,7 @@ def start_brief(call, *, by, carry_forward: bool = False, collect_evidence: bool
                         saved_at=now,
                         note=note,
                     )
-            # The completeness the brief keeps for the dashboard; later changes of a section's
-            # state are counted by a database trigger (migration 0008), at no extra query.
-            brief.sections_required, brief.sections_complete = required, complete
-            Brief.objects.filter(pk=brief.pk).update(
-                sections_required=required, sections_complete=complete
-            )
+            sync_call_facts([call.pk])
             # A new brief brings fresh evidence (unless a collection is already running).
             if collect_evidence:
                 transaction.on_commit(lambda: _collect_evidence(brief, by))
@@ -582,6 +599,31 @@ def deal_check_fields(contacts: list[Contact]) -> dict[str, Any]:
         if names:
             data[f"f-{key}"] = ", ".join(names)
     return S.clean_fields(spec, data)
+
+
+def reevaluate_sections(brief: Brief) -> list[tuple[BriefSection, S.Evaluation]]:
+    """Evaluate every section of the brief against its call as it is now (the completeness
+    rule, ``BriefSection.evaluation``) and store any state that changed, with the call's facts.
+
+    Called when an input of the rule other than the section's own text changed (the call's
+    executive), and before a submission, so the stored state and the submit check agree.
+    Returns each section with its evaluation, in order.
+    """
+    sections = list(BriefSection.objects.filter(brief=brief).order_by("position"))
+    results = []
+    changed = []
+    for section in sections:
+        section.brief = brief
+        evaluation = section.evaluation()
+        if evaluation.state != section.state:
+            section.state = evaluation.state
+            changed.append(section)
+        results.append((section, evaluation))
+    if changed:
+        with transaction.atomic():
+            BriefSection.objects.bulk_update(changed, ["state"])
+            sync_call_facts([brief.call_id])
+    return results
 
 
 def refresh_customer_terms(brief: Brief) -> None:

@@ -1,10 +1,11 @@
 """Every number on the prep dashboard, computed in SQL with conditional aggregates.
 
-Each measure is one ``Q`` over the calls' facts (``CallFact``, one narrow row per call that
-database triggers keep in step with the call, its account, its brief and the executive's read;
-callprep/dashboard/models.py): the dashboard counts it with ``Count(ROW, filter=q)`` and the
+Each measure is one ``Q`` over the calls' facts (``CallFact``, one narrow row per call kept in
+step with the call, its account, its brief and the executive's read by one Python write path,
+callprep/dashboard/facts.py): the dashboard counts it with ``Count(ROW, filter=q)`` and the
 drill-down lists the calls whose facts match ``q``, so a number and the list behind it always
-agree.
+agree. The rules themselves (due time, on time, prepared, overdue) are defined once, in
+callprep/briefs/models.py, and read here over the facts (``FROM_FACT``).
 
 Definitions (a call is in scope when it is not cancelled, its account belongs to one of the
 viewer's teams — every team for executives and admins — and it matches the rep / kind filters):
@@ -12,14 +13,13 @@ viewer's teams — every team for executives and admins — and it matches the r
 - *Period*: a call is in the period when its **local day** is inside it: the date of its start
   in the call's own time zone (``Call.time_zone``, where the rep meets the customer). A call at
   23:30 in Los Angeles on 31 March belongs to 31 March although it is 1 April in UTC.
-- *Due*: ``starts_at - BRIEF_DUE_HOURS`` (default 48 h), computed from the call's start so a
-  moved call moves its due time and a changed setting applies to every call at once.
-- *On time*: the brief is approved and ``approved_at <= due`` (exactly at the due time is on
-  time). Share = on time / "due" calls, where "due" calls are those whose due time has passed
-  or that were already approved on time (their outcome is known). Calls with no brief count
-  as not on time.
-- *Prepared*: the brief is approved and ``approved_at <= starts_at``. Share = prepared / calls
-  that have started or are already prepared.
+- *Due*: ``due_at_for`` — ``BRIEF_DUE_HOURS`` before the call's current start, so a moved
+  call moves its due time and a changed setting applies to every call at once.
+- *On time*: ``on_time_q`` (approved at or before the due time). Share = on time / "due"
+  calls, where "due" calls are those whose due time has passed or that were already approved
+  on time (their outcome is known). Calls with no brief count as not on time.
+- *Prepared*: ``prepared_q`` (approved before the start). Share = prepared / calls that have
+  started or are already prepared.
 - *Lead time*: ``starts_at - approved_at`` in hours over prepared calls; median and 90th
   percentile are PostgreSQL's ``percentile_cont`` (linear interpolation; the same in Python on
   other databases).
@@ -30,8 +30,9 @@ viewer's teams — every team for executives and admins — and it matches the r
   in the period (every brief has the same required sections, so this is the mean of the
   briefs' completeness). Read from the counts each brief keeps (``Brief.sections_required``,
   ``Brief.sections_complete``, maintained by callprep/briefs/services.py), not the sections.
-- *Overdue*: scheduled, the due time has passed, the call has not started, and the brief is
-  missing or not approved.
+- *Overdue*: ``overdue_q`` — *waiting on the rep* (no brief, a draft or changes requested)
+  or *waiting on the reviewer* (submitted), past the due time, the call still ahead and not
+  cancelled; each case is a measure of its own.
 - *Upcoming*: calls starting in ``[now, now + N days)`` by brief state.
 """
 
@@ -49,7 +50,6 @@ from django.db.models import (
     Aggregate,
     Count,
     DateField,
-    DurationField,
     Exists,
     F,
     FloatField,
@@ -64,8 +64,18 @@ from django.db.models.functions import Coalesce
 from django.db.models.lookups import GreaterThanOrEqual, LessThanOrEqual
 from django.utils import timezone
 
-from callprep.briefs.models import BriefStatus, due_hours
+from callprep.briefs.models import (
+    FROM_FACT,
+    BriefStatus,
+    due_hours,
+    on_time_q,
+    overdue_q,
+    prepared_q,
+    waiting_on_rep_q,
+    waiting_on_reviewer_q,
+)
 from callprep.dashboard.models import CallFact
+from callprep.expressions import Hours
 from callprep.models import Call, CallStatus
 from callprep.review.models import Notification, NotificationKind
 
@@ -180,26 +190,6 @@ class LocalWeek(Func):
         )
 
 
-class Hours(Func):
-    """A duration of whole hours. On PostgreSQL the literal ``INTERVAL 'N hours'``: a bound
-    ``timedelta`` arrives as ``'2 days'``, and ``timestamptz - <days>`` is a time-zone
-    computation for every row and every count (about a third of the per-rep query's time),
-    while ``timestamptz - <hours>`` is plain arithmetic. Elsewhere the ``timedelta``."""
-
-    arity = 1
-    output_field = DurationField()
-
-    def __init__(self, hours: int, **extra):
-        self.hours = int(hours)
-        super().__init__(Value(timedelta(hours=self.hours)), **extra)
-
-    def as_sql(self, compiler, connection, **extra):
-        return compiler.compile(self.source_expressions[0])
-
-    def as_postgresql(self, compiler, connection, **extra):
-        return f"INTERVAL '{self.hours} hours'", []
-
-
 class HoursBetween(Func):
     """PostgreSQL: ``EXTRACT(EPOCH FROM (a - b)) / 3600`` as a float."""
 
@@ -244,19 +234,23 @@ def uses_sql_percentiles() -> bool:
 
 @dataclass(frozen=True)
 class Scope:
-    """Which calls a dashboard covers. ``teams=None`` means every team (and no team)."""
+    """Which calls a dashboard covers. ``teams=None`` means every team (and no team);
+    ``executive``: only the calls that executive joins (a plain executive's own dashboard)."""
 
     teams: tuple[int, ...] | None
     start: date
     end: date
     rep: int | None = None
     kind: str = ""
+    executive: int | None = None
 
     def q(self, *, period: bool = True) -> Q:
         """The facts of the calls in scope."""
         q = ~Q(status=CallStatus.CANCELLED)
         if self.teams is not None:
             q &= Q(team__in=self.teams)
+        if self.executive is not None:
+            q &= Q(executive=self.executive)
         if self.rep is not None:
             q &= Q(owner=self.rep)
         if self.kind:
@@ -311,20 +305,8 @@ class Measure:
     period: bool = True  # False: relative to now (upcoming, overdue), not to the period
 
 
-def _due_cutoff():
-    return F("starts_at") - Hours(due_hours())
-
-
 # The measures below are over ``CallFact``: ``brief_status`` is "" for a call with no brief.
-NO_BRIEF = Q(brief_status="")
-
-
-def on_time_q() -> Q:
-    return Q(brief_status=BriefStatus.APPROVED, approved_at__lte=_due_cutoff())
-
-
-def prepared_q() -> Q:
-    return Q(brief_status=BriefStatus.APPROVED, approved_at__lte=F("starts_at"))
+WITHOUT_BRIEF = FROM_FACT.no_brief
 
 
 def read_q() -> Q:
@@ -335,15 +317,7 @@ def read_q() -> Q:
 
 
 def state_q(state: str) -> Q:
-    return NO_BRIEF if state == "none" else Q(brief_status=state)
-
-
-def overdue_q(now: datetime) -> Q:
-    return Q(
-        status=CallStatus.SCHEDULED,
-        starts_at__gt=now,
-        starts_at__lte=now + timedelta(hours=due_hours()),
-    ) & (NO_BRIEF | Q(brief_status__in=NOT_APPROVED))
+    return WITHOUT_BRIEF if state == "none" else Q(brief_status=state)
 
 
 def measures(now: datetime) -> Mapping[str, Measure]:
@@ -358,24 +332,26 @@ def _measures(now: datetime, hours: int) -> Mapping[str, Measure]:
     items = [
         Measure("calls", "Calls in the period", Q()),
         Measure("due", "Calls past their due time (or approved on time)",
-                Q(starts_at__lte=due_by_now) | on_time_q()),
-        Measure("on_time", "Brief approved by its due time", on_time_q()),
+                Q(starts_at__lte=due_by_now) | on_time_q(FROM_FACT)),
+        Measure("on_time", "Brief approved by its due time", on_time_q(FROM_FACT)),
         Measure("not_on_time", "Past due without an on-time approval",
-                Q(starts_at__lte=due_by_now)
-                & (NO_BRIEF | Q(brief_status__in=NOT_APPROVED)
-                   | Q(approved_at__gt=_due_cutoff()))),
+                Q(starts_at__lte=due_by_now) & ~on_time_q(FROM_FACT)),
         Measure("held", "Calls that have started (or are prepared)",
-                Q(starts_at__lte=now) | prepared_q()),
-        Measure("prepared", "Brief approved before the call", prepared_q()),
+                Q(starts_at__lte=now) | prepared_q(FROM_FACT)),
+        Measure("prepared", "Brief approved before the call", prepared_q(FROM_FACT)),
         Measure("exec_pool", "Calls with an executive (started or read)",
                 Q(executive__isnull=False) & (Q(starts_at__lte=now) | read_q())),
         Measure("exec_read", "Executive read the brief before the call", read_q()),
-        Measure("with_brief", "Calls with a brief", ~NO_BRIEF),
-        Measure("overdue", "Overdue: due, not yet approved, call still ahead", overdue_q(now),
-                period=False),
+        Measure("with_brief", "Calls with a brief", ~WITHOUT_BRIEF),
+        Measure("overdue", "Overdue: past the due time, the call still ahead",
+                overdue_q(now, FROM_FACT), period=False),
+        Measure("waiting_on_rep", "Overdue, waiting on the rep",
+                waiting_on_rep_q(now, FROM_FACT), period=False),
+        Measure("waiting_on_reviewer", "Overdue, waiting on the reviewer",
+                waiting_on_reviewer_q(now, FROM_FACT), period=False),
     ]  # fmt: skip
     for key, low, high, label in LEAD_BUCKETS:
-        q = prepared_q() & Q(approved_at__lte=F("starts_at") - Hours(low))
+        q = prepared_q(FROM_FACT) & Q(approved_at__lte=F("starts_at") - Hours(low))
         if high is not None:
             q &= Q(approved_at__gt=F("starts_at") - Hours(high))
         items.append(Measure(key, f"Lead time {label}", q))
@@ -539,15 +515,15 @@ def _counts(now: datetime, keys: Iterable[str]) -> dict:
 def _lead_percentiles() -> dict:
     lead = HoursBetween("starts_at", "approved_at")
     return {
-        "lead_p50": PercentileCont(lead, 0.5, filter=prepared_q()),
-        "lead_p90": PercentileCont(lead, 0.9, filter=prepared_q()),
+        "lead_p50": PercentileCont(lead, 0.5, filter=prepared_q(FROM_FACT)),
+        "lead_p90": PercentileCont(lead, 0.9, filter=prepared_q(FROM_FACT)),
     }
 
 
 def _python_leads(facts: QuerySet, key: str = "owner_id") -> dict[int | None, list[float]]:
     """Lead hours by group (rep by default), for databases without percentile_cont."""
     leads: dict[int | None, list[float]] = {}
-    rows = facts.filter(prepared_q()).values_list(key, "starts_at", "approved_at")
+    rows = facts.filter(prepared_q(FROM_FACT)).values_list(key, "starts_at", "approved_at")
     for group, starts_at, approved_at in rows:
         hours = (starts_at - approved_at).total_seconds() / 3600
         leads.setdefault(group, []).append(hours)
@@ -732,7 +708,7 @@ def recent_nudges(now: datetime) -> QuerySet:
 def overdue_calls(scope: Scope, now: datetime, limit: int = OVERDUE_LIMIT) -> list[Call]:
     """Overdue calls, the soonest first, with ``reminded`` (a reminder in the last day)."""
     calls = (
-        scope.calls(period=False, q=overdue_q(now))
+        scope.calls(period=False, q=overdue_q(now, FROM_FACT))
         .select_related("account", "owner", "brief")
         .annotate(reminded=Exists(recent_nudges(now).filter(call=OuterRef("pk"))))
         .order_by("starts_at", "pk")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterator
-from datetime import timedelta
 from itertools import batched
 from urllib.parse import urlencode
 
@@ -18,7 +17,15 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 
-from callprep.briefs.models import BriefStatus, due_hours, percent
+from callprep.briefs.models import (
+    NO_BRIEF,
+    BriefStatus,
+    due_at_for,
+    due_hours,
+    is_on_time,
+    lead_time,
+    percent,
+)
 from callprep.dashboard import charts, metrics
 from callprep.dashboard.access import scope_for, viewer_for
 from callprep.dashboard.nudge import NudgeError, nudge
@@ -248,21 +255,27 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 def _call_row(call, now) -> dict:
     """One drill-down row: the facts of a call as the metrics define them."""
     brief = getattr(call, "brief", None)
-    due = call.starts_at - timedelta(hours=due_hours())
-    approved = brief is not None and brief.status == BriefStatus.APPROVED and brief.approved_at
-    lead = (call.starts_at - brief.approved_at).total_seconds() / 3600 if approved else None
+    status = brief.status if brief else NO_BRIEF
+    approved_at = brief.approved_at if brief else None
+    lead = lead_time(status, approved_at, call.starts_at)
+    lead_hours = lead.total_seconds() / 3600 if lead is not None else None
+    fact = getattr(call, "fact", None)
     return {
         "call": call,
         "brief": brief,
         "status": brief.get_status_display() if brief else "No brief",
-        "due": due,
-        "approved_at": brief.approved_at if approved else None,
-        "on_time": bool(approved and brief.approved_at <= due),
-        "lead_hours": lead,
-        "lead_words": metrics.hours_words(lead) if lead is not None and lead >= 0 else "—",
-        # From the counts the brief keeps, as the dashboard's average completeness is.
-        "completeness": percent(brief.sections_complete, brief.sections_required)
-        if brief
+        "due": due_at_for(call.starts_at),
+        "approved_at": approved_at if status == BriefStatus.APPROVED else None,
+        "on_time": is_on_time(status, approved_at, call.starts_at),
+        "waiting_on_rep": call.waiting_on_rep(now),
+        "waiting_on_reviewer": call.waiting_on_reviewer(now),
+        "lead_hours": lead_hours,
+        "lead_words": metrics.hours_words(lead_hours)
+        if lead_hours is not None and lead_hours >= 0
+        else "—",
+        # From the call's facts, as the dashboard's average completeness is.
+        "completeness": percent(fact.sections_complete, fact.sections_required)
+        if brief and fact
         else None,
     }
 
@@ -281,7 +294,7 @@ def _drill_calls(request: HttpRequest):
 def _calls(call_ids: list[int]) -> list:
     """The calls of a page of a drill-down, in the given order, with what a row shows."""
     calls = Call.objects.filter(pk__in=call_ids).select_related(
-        "account", "owner", "executive", "brief"
+        "account", "owner", "executive", "brief", "fact"
     )
     by_id = {call.pk: call for call in calls}
     return [by_id[pk] for pk in call_ids if pk in by_id]
@@ -331,6 +344,15 @@ def _csv_response(filename: str, header: list[str], rows: Iterator[list]) -> Htt
     return response
 
 
+def overdue_words(row: dict) -> str:
+    """The overdue case of a drill-down row, in the words every screen uses."""
+    if row["waiting_on_rep"]:
+        return "waiting on the rep"
+    if row["waiting_on_reviewer"]:
+        return "waiting on the reviewer"
+    return ""
+
+
 def _hours(value: float | None) -> str:
     return "" if value is None else f"{value:.1f}"
 
@@ -341,7 +363,7 @@ def calls_csv(request: HttpRequest) -> HttpResponse:
     header = [
         "call_id", "title", "customer", "rep", "kind", "starts_at_local", "time_zone",
         "due_at_utc", "brief_status", "approved_at_utc", "on_time", "lead_time_hours",
-        "completeness_percent",
+        "completeness_percent", "overdue",
     ]  # fmt: skip
 
     def rows():
@@ -367,6 +389,7 @@ def calls_csv(request: HttpRequest) -> HttpResponse:
             "yes" if row["on_time"] else "no",
             _hours(row["lead_hours"]),
             "" if row["completeness"] is None else int(row["completeness"]),
+            overdue_words(row),
         ]
 
     return _csv_response(f"prep-{measure.key}-{scope.start}-{scope.end}.csv", header, rows())

@@ -51,9 +51,9 @@ OPEN_STATES = (RunState.QUEUED, RunState.RUNNING)
 
 class CollectionRunQuerySet(models.QuerySet):
     def visible_to(self, user) -> CollectionRunQuerySet:
-        from accounts.models import Account
+        from accounts import visibility
 
-        return self.filter(account__in=Account.objects.visible_to(user).values("pk"))
+        return self.filter(visibility.via_account_q(user))
 
     def unfinished(self) -> CollectionRunQuerySet:
         return self.filter(finished_at__isnull=True)
@@ -123,9 +123,9 @@ class SourceRun(models.Model):
 
 class EvidenceQuerySet(models.QuerySet):
     def visible_to(self, user) -> EvidenceQuerySet:
-        from accounts.models import Account
+        from accounts import visibility
 
-        return self.filter(account__in=Account.objects.visible_to(user).values("pk"))
+        return self.filter(visibility.via_account_q(user))
 
     def reported(self) -> EvidenceQuerySet:
         """Rows with a figure (financials the company does not report have no value)."""

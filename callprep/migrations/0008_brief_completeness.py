@@ -24,61 +24,6 @@ def backfill_completeness(apps, schema_editor):
     Brief.objects.update(sections_required=count(), sections_complete=count(state="complete"))
 
 
-# A section that becomes complete, or stops being complete, moves its brief's count by one, in
-# the same statement as the section's update (no extra query for an autosave). The delta is
-# exact: a row trigger sees the old and the new row under the row's lock.
-POSTGRES_TRIGGER = """
-CREATE FUNCTION callprep_section_completeness() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    UPDATE callprep_brief
-    SET sections_complete = sections_complete
-        + CASE WHEN NEW.state = 'complete' THEN 1 ELSE -1 END
-    WHERE id = NEW.brief_id;
-    RETURN NULL;
-END
-$$;
-CREATE TRIGGER callprep_section_completeness
-AFTER UPDATE OF state ON callprep_briefsection
-FOR EACH ROW
-WHEN (OLD.required AND NEW.required
-      AND (OLD.state = 'complete') IS DISTINCT FROM (NEW.state = 'complete'))
-EXECUTE FUNCTION callprep_section_completeness();
-"""
-POSTGRES_DROP = """
-DROP TRIGGER IF EXISTS callprep_section_completeness ON callprep_briefsection;
-DROP FUNCTION IF EXISTS callprep_section_completeness();
-"""
-SQLITE_TRIGGER = """
-CREATE TRIGGER callprep_section_completeness
-AFTER UPDATE OF state ON callprep_briefsection
-FOR EACH ROW
-WHEN OLD.required AND NEW.required AND (OLD.state = 'complete') <> (NEW.state = 'complete')
-BEGIN
-    UPDATE callprep_brief
-    SET sections_complete = sections_complete
-        + CASE WHEN NEW.state = 'complete' THEN 1 ELSE -1 END
-    WHERE id = NEW.brief_id;
-END;
-"""
-SQLITE_DROP = "DROP TRIGGER IF EXISTS callprep_section_completeness;"
-
-
-def create_trigger(apps, schema_editor):
-    vendor = schema_editor.connection.vendor
-    if vendor == "postgresql":
-        schema_editor.execute(POSTGRES_TRIGGER)
-    elif vendor == "sqlite":
-        schema_editor.execute(SQLITE_TRIGGER)
-
-
-def drop_trigger(apps, schema_editor):
-    vendor = schema_editor.connection.vendor
-    if vendor == "postgresql":
-        schema_editor.execute(POSTGRES_DROP)
-    elif vendor == "sqlite":
-        schema_editor.execute(SQLITE_DROP)
-
-
 class Migration(migrations.Migration):
     dependencies = [
         ("accounts", "0005_audit_and_session_stamp"),
@@ -98,7 +43,6 @@ class Migration(migrations.Migration):
             field=models.PositiveSmallIntegerField(default=0, editable=False),
         ),
         migrations.RunPython(backfill_completeness, migrations.RunPython.noop),
-        migrations.RunPython(create_trigger, drop_trigger),
         migrations.AddIndex(
             model_name="brief",
             index=models.Index(

@@ -55,7 +55,6 @@ class BriefTransition(models.Model):
     )
     at = models.DateTimeField(default=timezone.now)
     comment = models.TextField(blank=True)
-    late = models.BooleanField(default=False, help_text="Done after the brief was due.")
 
     class Meta:
         app_label = "callprep"
@@ -117,7 +116,6 @@ class Approval(models.Model):
     answers = models.JSONField(default=dict)
     with_concerns = models.BooleanField(default=False)
     concerns = models.TextField(blank=True)
-    late = models.BooleanField(default=False)
     superseded_at = models.DateTimeField(
         null=True, blank=True, help_text="When an edit sent the brief back to review."
     )

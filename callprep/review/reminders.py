@@ -3,7 +3,8 @@ have not had it — and records every reminder in SentReminder, whose unique con
 (kind, call, user) makes a second run (or two beats at once) send nothing twice.
 
 - no brief 5 days before a call (to the rep);
-- not submitted at the due time, BRIEF_DUE_HOURS before the call (to the rep);
+- overdue and waiting on the rep (``waiting_on_rep_q``: no brief, a draft or changes
+  requested past the due time, the call still ahead and not cancelled) (to the rep);
 - executive not briefed 24 hours before the call (to the executive).
 """
 
@@ -12,12 +13,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 
-from callprep.briefs.models import Brief, BriefStatus, due_hours
+from callprep.briefs.models import FROM_CALL, Brief, BriefStatus, due_hours, waiting_on_rep_q
 from callprep.models import Call, CallStatus
 from callprep.review import notify as N
 from callprep.review.models import ExecutiveRead, NotificationKind, SentReminder
@@ -70,15 +71,7 @@ def remind_no_brief(now=None) -> int:
 
 def remind_not_submitted(now=None) -> int:
     now = now or timezone.now()
-    due_by = now + timedelta(hours=due_hours())  # calls whose brief is due by now
-    calls = (
-        _upcoming(now)
-        .filter(starts_at__lte=due_by)
-        .filter(
-            Q(brief__isnull=True)
-            | Q(brief__status__in=[BriefStatus.DRAFT, BriefStatus.CHANGES_REQUESTED])
-        )
-    )
+    calls = Call.objects.filter(waiting_on_rep_q(now, FROM_CALL))
     calls = _not_reminded(calls, NotificationKind.REMINDER_NOT_SUBMITTED, "owner")
     sent = 0
     for call in calls.select_related("owner", "account"):

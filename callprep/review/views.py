@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 
+from accounts import visibility
 from accounts.models import Team
 from callprep import workflow
 from callprep.briefs import sections as S
@@ -73,24 +74,18 @@ def review_facts(brief: Brief, user) -> dict:
     """What every review-aware page shows: the approval, changes since it, the user's rights."""
     approval = workflow.latest_approval(brief)
     read = ExecutiveRead.objects.filter(brief=brief, user=user).first()
-    call = brief.call
     return {
         "approval": approval,
         "current_approval": approval if brief.status == BriefStatus.APPROVED else None,
         "changed_since_approval": bool(approval and approval.superseded_at),
         "read": read,
         "can_edit": brief.is_editable_by(user),
-        "can_review": brief.is_reviewable_by(user),
+        "can_review": brief.may_review(user),
         "can_submit": brief.is_editable_by(user)
         and brief.status in (BriefStatus.DRAFT, BriefStatus.CHANGES_REQUESTED),
         "can_withdraw": brief.is_editable_by(user) and brief.status == BriefStatus.SUBMITTED,
-        "can_mark_briefed": brief.status != BriefStatus.DRAFT
-        and (
-            call.executive_id == user.pk
-            or (call.executive_id is None and user.is_executive)
-            or (user.is_admin_role and user.pk != call.owner_id)
-        ),
-        "can_comment": workflow.can_comment(brief, user),
+        "can_mark_briefed": brief.may_mark_briefed(user),
+        "can_comment": brief.may_comment(user),
         "now": timezone.now(),
     }
 
@@ -100,15 +95,15 @@ def review_facts(brief: Brief, user) -> dict:
 
 @require_http_methods(["GET"])
 def review_queue(request: HttpRequest) -> HttpResponse:
-    """Submitted briefs waiting for this executive, ordered by call time; filter by team."""
+    """Submitted briefs waiting for this reviewer, ordered by call time; filter by team."""
     user = request.user
-    if not (user.is_executive or user.is_admin_role):
-        raise PermissionDenied("The review queue is for executives.")
+    if not visibility.may_review_anything(user):
+        raise PermissionDenied("The review queue is for executives and managers.")
     now = timezone.now()
     briefs = (
         Brief.objects.reviewable_by(user)
         .in_review_queue(now)
-        .select_related("call__owner", "call__executive", "account__team")
+        .select_related("call__owner", "call__executive", "call__account__team")
         .with_completeness()
         .order_by("call__starts_at", "pk")
     )
@@ -118,17 +113,15 @@ def review_queue(request: HttpRequest) -> HttpResponse:
     team = request.GET.get("team", "")
     if team.isdigit():
         briefs = briefs.filter(account__team_id=int(team))
-    rows = []
-    for brief in briefs:
-        due = brief.due
-        rows.append(
-            {
-                "brief": brief,
-                "due": due,
-                "overdue": due is not None and now > due,
-                "due_soon": due is not None and now <= due <= now + DUE_SOON,
-            }
-        )
+    rows = [
+        {
+            "brief": brief,
+            "due": brief.due,
+            "waiting_on_reviewer": brief.waiting_on_reviewer(now),
+            "due_soon": brief.is_due_soon(now, within=DUE_SOON),
+        }
+        for brief in briefs
+    ]
     context = {"rows": rows, "teams": teams, "team": team, "now": now}
     if request.htmx and not request.htmx.history_restore_request:
         return render(request, f"{QUEUE}#queue", context)
