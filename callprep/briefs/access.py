@@ -5,10 +5,9 @@ and the team's managers read; outsiders get 404; readers get 403 when they try t
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
-
 from django.db.models import Count, IntegerField, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
+from django.http import Http404
 
 from callprep.briefs.models import Brief, BriefSection
 from callprep.briefs.sections import SectionKey, SectionState

@@ -53,25 +53,29 @@ def _section_count(**extra) -> Coalesce:
 def expected_rows(calls) -> list[CallFact]:
     """The facts of ``calls`` (a queryset) as their tables say now, one query."""
     read = ExecutiveRead.objects.filter(brief__call=OuterRef("pk"), user=OuterRef("executive"))
-    values = calls.order_by().annotate(
-        f_brief_status=Coalesce(F("brief__status"), Value(NO_BRIEF)),
-        f_read_at=Subquery(read.values("read_at")[:1]),
-        f_required=_section_count(),
-        f_complete=_section_count(state=SectionState.COMPLETE),
-    ).values_list(
-        "pk",
-        "account__team_id",
-        "owner_id",
-        "executive_id",
-        "kind",
-        "status",
-        "starts_at",
-        "time_zone",
-        "f_brief_status",
-        "brief__approved_at",
-        "f_read_at",
-        "f_required",
-        "f_complete",
+    values = (
+        calls.order_by()
+        .annotate(
+            f_brief_status=Coalesce(F("brief__status"), Value(NO_BRIEF)),
+            f_read_at=Subquery(read.values("read_at")[:1]),
+            f_required=_section_count(),
+            f_complete=_section_count(state=SectionState.COMPLETE),
+        )
+        .values_list(
+            "pk",
+            "account__team_id",
+            "owner_id",
+            "executive_id",
+            "kind",
+            "status",
+            "starts_at",
+            "time_zone",
+            "f_brief_status",
+            "brief__approved_at",
+            "f_read_at",
+            "f_required",
+            "f_complete",
+        )
     )
     return [CallFact(call_id=row[0], **dict(zip(FIELDS, row[1:], strict=True))) for row in values]
 
