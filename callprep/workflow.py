@@ -22,8 +22,9 @@ from django.utils.formats import date_format
 
 from callprep.briefs import sections as S
 from callprep.briefs.models import Brief, BriefSection, BriefStatus
-from callprep.briefs.services import BriefError, reevaluate_sections
+from callprep.briefs.services import reevaluate_sections
 from callprep.dashboard.facts import sync_call_facts
+from callprep.errors import BriefError, WorkflowError
 from callprep.review import notify as N
 from callprep.review.models import (
     SNIFF_TEST,
@@ -37,10 +38,6 @@ from callprep.review.models import (
 )
 
 MAX_COMMENT = 5_000
-
-
-class WorkflowError(BriefError):
-    """A transition that cannot be made; the message says why, for the user."""
 
 
 STATUS_WORDS = {

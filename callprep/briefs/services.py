@@ -37,20 +37,13 @@ from callprep.briefs.models import (
 )
 from callprep.briefs.rendering import CITE_MARK, cited_ids, render_markdown
 from callprep.dashboard.facts import sync_call_facts
+from callprep.errors import BriefError
 
 log = logging.getLogger(__name__)
 
 # Autosaves by the same author within this window extend one revision instead of adding one.
 REVISION_WINDOW = timedelta(minutes=10)
 MAX_FIELD_CHARS = 5_000
-
-
-class BriefError(Exception):
-    """A change to a brief that cannot be made; the message is for the user."""
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
 
 
 class SectionTooLong(BriefError):

@@ -24,6 +24,7 @@ from callprep.briefs.panels import (
     diff_lines,
 )
 from callprep.briefs.rendering import render_markdown
+from callprep.errors import BriefError
 from callprep.evidence.views import panel_context
 from callprep.review.views import review_facts, threads_for
 
@@ -74,7 +75,7 @@ def start(request: HttpRequest, call_pk: int) -> HttpResponse:
             brief = services.start_brief(
                 call, by=request.user, carry_forward=request.POST.get("carry_forward") == "1"
             )
-        except services.BriefError as exc:
+        except BriefError as exc:
             error = exc.message
         else:
             if brief.carried_from_id:
@@ -330,7 +331,7 @@ def restore(request: HttpRequest, pk: int, key: str, rev_pk: int) -> HttpRespons
             "Compare again and retry.",
         )
         return redirect("briefs:history", pk=pk, key=key)
-    except services.BriefError as exc:
+    except BriefError as exc:
         messages.error(request, exc.message)
         return redirect("briefs:history", pk=pk, key=key)
     messages.success(request, f"Version {rev.version} of {section.title} restored.")

@@ -24,6 +24,7 @@ from callprep.briefs import sections as S
 from callprep.briefs.access import brief_for
 from callprep.briefs.models import Brief, BriefSection, BriefStatus
 from callprep.briefs.panels import diff_lines
+from callprep.errors import BriefError
 from callprep.review import executive
 from callprep.review.models import (
     SNIFF_TEST,
@@ -39,7 +40,7 @@ QUEUE = "review/queue.html"
 DUE_SOON = timedelta(hours=24)
 
 
-def _fail(request: HttpRequest, exc: workflow.BriefError, to: str) -> HttpResponse:
+def _fail(request: HttpRequest, exc: BriefError, to: str) -> HttpResponse:
     messages.error(request, exc.message)
     return redirect(to)
 
@@ -136,7 +137,7 @@ def submit(request: HttpRequest, pk: int) -> HttpResponse:
     brief = brief_for(request.user, pk, write=True)
     try:
         workflow.submit_brief(brief, by=request.user, comment=request.POST.get("comment", ""))
-    except workflow.BriefError as exc:
+    except BriefError as exc:
         return _fail(request, exc, brief.get_edit_url())
     messages.success(request, "Brief submitted for review.")
     return redirect(brief.get_edit_url())
@@ -147,7 +148,7 @@ def withdraw(request: HttpRequest, pk: int) -> HttpResponse:
     brief = brief_for(request.user, pk, write=True)
     try:
         workflow.withdraw_brief(brief, by=request.user, comment=request.POST.get("comment", ""))
-    except workflow.BriefError as exc:
+    except BriefError as exc:
         return _fail(request, exc, brief.get_edit_url())
     messages.success(request, "Brief withdrawn from review; it is a draft again.")
     return redirect(brief.get_edit_url())
@@ -214,7 +215,7 @@ def approve(request: HttpRequest, pk: int) -> HttpResponse:
             concerns=request.POST.get("concerns", ""),
             comment=request.POST.get("comment", ""),
         )
-    except workflow.BriefError as exc:
+    except BriefError as exc:
         return _fail(request, exc, reverse("briefs:review", args=[pk]))
     verb = "approved with concerns" if approval.with_concerns else "approved"
     messages.success(request, f"Brief {verb} (version {approval.number}).")
@@ -232,7 +233,7 @@ def request_changes(request: HttpRequest, pk: int) -> HttpResponse:
             comment=request.POST.get("comment", ""),
             section_comments=notes,
         )
-    except workflow.BriefError as exc:
+    except BriefError as exc:
         return _fail(request, exc, reverse("briefs:review", args=[pk]))
     messages.success(request, "Changes requested; the rep has been notified.")
     return redirect("briefs:review_queue")
@@ -243,7 +244,7 @@ def briefed(request: HttpRequest, pk: int) -> HttpResponse:
     brief = brief_for(request.user, pk)
     try:
         workflow.mark_briefed(brief, by=request.user)
-    except workflow.BriefError as exc:
+    except BriefError as exc:
         if not review_facts(brief, request.user)["can_mark_briefed"]:
             raise PermissionDenied(exc.message) from exc
         return _fail(request, exc, reverse("briefs:executive", args=[pk]))
@@ -331,7 +332,7 @@ def comments(request: HttpRequest, pk: int) -> HttpResponse:
                 body=request.POST.get("body", ""),
                 parent=parent,
             )
-        except workflow.BriefError as exc:
+        except BriefError as exc:
             return _fail(request, exc, _back(request, reverse("briefs:comments", args=[pk])))
         messages.success(request, "Comment posted.")
         return redirect(
@@ -371,7 +372,7 @@ def resolve_comment(request: HttpRequest, pk: int, comment_pk: int) -> HttpRespo
     default = reverse("briefs:comments", args=[pk])
     try:
         root = workflow.resolve_comment(comment, by=request.user, resolved=resolved)
-    except workflow.BriefError as exc:
+    except BriefError as exc:
         return _fail(request, exc, _back(request, default))
     messages.success(request, "Comment resolved." if resolved else "Comment reopened.")
     return redirect(_back(request, default) + f"#{root.anchor()}")
