@@ -1,6 +1,8 @@
 """What the editor shows for one section: values, structured field rows, hints, meters.
 
-Built in Python so templates only lay things out.
+Built in Python so templates only lay things out. The one-section page, the merge card of a
+refused save and the no-JavaScript way evidence enters a section live here too, because the
+brief's views and the evidence views both answer with them (no view module imports another).
 """
 
 from __future__ import annotations
@@ -9,9 +11,16 @@ import difflib
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+
 from callprep.briefs import sections as S
+from callprep.briefs import services
+from callprep.briefs.access import section_for
 from callprep.briefs.focus import Focus
-from callprep.briefs.models import BriefSection, percent
+from callprep.briefs.models import Brief, BriefSection, percent
 from callprep.briefs.rendering import render_plain, safe_http_url
 
 
@@ -168,3 +177,62 @@ def diff_lines(old: str, new: str, *, context: int = 3) -> list[DiffLine]:
                 rows.extend(DiffLine("del", line) for line in a[i1:i2])
                 rows.extend(DiffLine("add", line) for line in b[j1:j2])
     return rows
+
+
+# --- Pages the brief's views and the evidence views share ----------------------------------
+
+
+def posted_base_version(request: HttpRequest) -> int | None:
+    """The section version the posted form was rendered with, if it names one."""
+    raw = request.POST.get("base_version", "")
+    return int(raw) if raw.isdigit() else None
+
+
+def section_page(
+    request: HttpRequest, section: BriefSection, panel: SectionPanel, *, status: int = 200
+) -> HttpResponse:
+    """The one-section page (editor without JavaScript, merge page, preview)."""
+    context = {"brief": section.brief, "call": section.brief.call, "panel": panel}
+    return render(request, "briefs/section_edit.html", context, status=status)
+
+
+def conflict_panel(
+    section: BriefSection, exc: services.StaleVersion
+) -> tuple[BriefSection, SectionPanel]:
+    """The stored section and the merge card showing it beside the text that was refused."""
+    stored = exc.stored
+    stored.brief = section.brief
+    stored.others_complete = section.others_complete
+    stored.required_total = section.required_total
+    panel = SectionPanel.of(
+        stored,
+        text=exc.text,
+        fields=exc.fields if exc.fields is not None else stored.fields,
+        conflict=Conflict(exc.message, stored, stored.plain_text()),
+    )
+    return stored, panel
+
+
+def add_to_section(
+    request: HttpRequest, brief: Brief, key: str, addition: str, *, paragraph: bool = False
+) -> HttpResponse:
+    """The no-JavaScript way evidence enters a section (cite, "add to brief"): append
+    ``addition`` through ``services.save_section`` with the version the page was rendered
+    with, then back to the editor; a stale version shows the same merge page as a save."""
+    section = section_for(request.user, brief.pk, key, write=True)
+    try:
+        services.append_to_section(
+            section,
+            addition,
+            base_version=posted_base_version(request),
+            by=request.user,
+            paragraph=paragraph,
+        )
+    except services.StaleVersion as exc:
+        stored, panel = conflict_panel(section, exc)
+        return section_page(request, stored, panel, status=409)
+    except services.SectionTooLong as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"Added to {section.title}.")
+    return redirect(reverse("briefs:edit", args=[brief.pk]) + f"#{section.anchor()}")

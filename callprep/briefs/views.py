@@ -18,15 +18,17 @@ from callprep.briefs.access import brief_for, section_for
 from callprep.briefs.models import Brief, BriefSection, SectionRevision
 from callprep.briefs.panels import (
     Completeness,
-    Conflict,
     SectionPanel,
     completeness_after_save,
+    conflict_panel,
     diff_lines,
+    posted_base_version,
+    section_page,
 )
 from callprep.briefs.rendering import render_markdown
 from callprep.errors import BriefError
 from callprep.evidence.views import panel_context
-from callprep.review.views import review_facts, threads_for
+from callprep.review.context import review_facts, threads_for
 
 SECTION_PARTIALS = "briefs/_section.html"
 
@@ -122,21 +124,11 @@ def edit(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "briefs/brief_edit.html", context)
 
 
-def _base_version(request: HttpRequest) -> int | None:
-    raw = request.POST.get("base_version", "")
-    return int(raw) if raw.isdigit() else None
-
-
 def _posted(section: BriefSection, request: HttpRequest) -> tuple[str, dict | None]:
     text = services.normalize_text(request.POST.get("text", ""))
     if section.is_structured:
         return text, S.clean_fields(section.spec, request.POST)
     return text, None
-
-
-def _section_page(request, section, panel, *, status=200) -> HttpResponse:
-    context = {"brief": section.brief, "call": section.brief.call, "panel": panel}
-    return render(request, "briefs/section_edit.html", context, status=status)
 
 
 @require_http_methods(["GET", "POST"])
@@ -152,9 +144,9 @@ def section(request: HttpRequest, pk: int, key: str) -> HttpResponse:
         panel = SectionPanel.of(section)
         if request.htmx:
             return render(request, f"{SECTION_PARTIALS}#section-card", {"panel": panel})
-        return _section_page(request, section, panel)
+        return section_page(request, section, panel)
 
-    base_version = _base_version(request)
+    base_version = posted_base_version(request)
     if base_version is None:
         return HttpResponseBadRequest("The form is missing the section version; reload the page.")
     text, fields = _posted(section, request)
@@ -170,15 +162,15 @@ def section(request: HttpRequest, pk: int, key: str) -> HttpResponse:
         )
         if request.htmx:
             return render(request, f"{SECTION_PARTIALS}#save-status", {"panel": panel}, status=422)
-        return _section_page(request, section, panel, status=422)
+        return section_page(request, section, panel, status=422)
     except services.StaleVersion as exc:
-        stored, panel = _conflict(section, exc)
+        stored, panel = conflict_panel(section, exc)
         if request.htmx:
             response = render(
                 request, f"{SECTION_PARTIALS}#section-card", {"panel": panel}, status=409
             )
             return reswap(retarget(response, f"#{section.anchor()}"), "outerHTML")
-        return _section_page(request, stored, panel, status=409)
+        return section_page(request, stored, panel, status=409)
 
     saved_at = date_format(timezone.localtime(section.updated_at), "H:i:s")
     if not request.htmx:
@@ -198,46 +190,6 @@ def section(request: HttpRequest, pk: int, key: str) -> HttpResponse:
     return response
 
 
-def _conflict(section: BriefSection, exc: services.StaleVersion):
-    """The stored section and the merge card showing it beside the text that was refused."""
-    stored = exc.stored
-    stored.brief = section.brief
-    stored.others_complete = section.others_complete
-    stored.required_total = section.required_total
-    panel = SectionPanel.of(
-        stored,
-        text=exc.text,
-        fields=exc.fields if exc.fields is not None else stored.fields,
-        conflict=Conflict(exc.message, stored, stored.plain_text()),
-    )
-    return stored, panel
-
-
-def add_to_section(
-    request: HttpRequest, brief: Brief, key: str, addition: str, *, paragraph: bool = False
-) -> HttpResponse:
-    """The no-JavaScript way evidence enters a section (cite, "add to brief"): append
-    ``addition`` through ``services.save_section`` with the version the page was rendered
-    with, then back to the editor; a stale version shows the same merge page as a save."""
-    section = section_for(request.user, brief.pk, key, write=True)
-    try:
-        services.append_to_section(
-            section,
-            addition,
-            base_version=_base_version(request),
-            by=request.user,
-            paragraph=paragraph,
-        )
-    except services.StaleVersion as exc:
-        stored, panel = _conflict(section, exc)
-        return _section_page(request, stored, panel, status=409)
-    except services.SectionTooLong as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, f"Added to {section.title}.")
-    return redirect(reverse("briefs:edit", args=[brief.pk]) + f"#{section.anchor()}")
-
-
 @require_http_methods(["POST"])
 def preview(request: HttpRequest, pk: int, key: str) -> HttpResponse:
     """Render the posted text as it will be stored; htmx gets the fragment, others the page."""
@@ -250,10 +202,10 @@ def preview(request: HttpRequest, pk: int, key: str) -> HttpResponse:
     if request.htmx:
         return render(request, f"{SECTION_PARTIALS}#preview", {"preview_html": html})
     panel = SectionPanel.of(section, text=text, fields=fields or section.fields, preview_html=html)
-    base_version = _base_version(request)
+    base_version = posted_base_version(request)
     if base_version is not None:
         section.version = base_version  # keep the version the writer started from
-    return _section_page(request, section, panel)
+    return section_page(request, section, panel)
 
 
 # --- History --------------------------------------------------------------------------------
@@ -323,7 +275,7 @@ def restore(request: HttpRequest, pk: int, key: str, rev_pk: int) -> HttpRespons
     section = section_for(request.user, pk, key, write=True)
     rev = _revision(section, rev_pk)
     try:
-        services.restore_revision(rev, by=request.user, base_version=_base_version(request))
+        services.restore_revision(rev, by=request.user, base_version=posted_base_version(request))
     except services.StaleVersion:
         messages.error(
             request,

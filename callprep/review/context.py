@@ -1,15 +1,21 @@
-"""Counts for the navigation: briefs waiting for the user's review, unread notifications.
+"""What review-aware pages share: the navigation's counts, the review facts of a brief and
+its comment threads.
 
-Add ``"callprep.review.context.review_nav"`` to TEMPLATES' context processors; base.html shows
+``review_nav`` is a context processor (in TEMPLATES' context processors): base.html shows
 ``review_count`` next to "Review queue" and ``unread_notifications`` next to the bell link.
+``review_facts`` and ``threads_for`` are used by the review pages and the brief's editor and
+read view alike, so no view module imports another.
 """
 
 from __future__ import annotations
 
+from django.db.models import Prefetch
+from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
 
-from callprep.briefs.models import Brief
-from callprep.review.models import Notification
+from callprep import workflow
+from callprep.briefs.models import Brief, BriefStatus
+from callprep.review.models import ExecutiveRead, Notification, SectionComment
 
 
 def review_count(user) -> int:
@@ -30,4 +36,43 @@ def review_nav(request) -> dict:
     return {
         "review_count": SimpleLazyObject(lambda: review_count(user)),
         "unread_notifications": SimpleLazyObject(lambda: unread_count(user)),
+    }
+
+
+def threads_for(brief: Brief) -> dict[str, list[SectionComment]]:
+    """Comment threads per section key: first comments with their replies, oldest first."""
+    roots = (
+        SectionComment.objects.filter(brief=brief, parent__isnull=True)
+        .select_related("author", "resolved_by")
+        .prefetch_related(
+            Prefetch(
+                "replies",
+                queryset=SectionComment.objects.select_related("author").order_by("created_at"),
+            )
+        )
+        .order_by("created_at", "pk")
+    )
+    threads: dict[str, list[SectionComment]] = {}
+    for root in roots:
+        threads.setdefault(root.section_key, []).append(root)
+    return threads
+
+
+def review_facts(brief: Brief, user) -> dict:
+    """What every review-aware page shows: the approval, changes since it, the user's rights."""
+    approval = workflow.latest_approval(brief)
+    read = ExecutiveRead.objects.filter(brief=brief, user=user).first()
+    return {
+        "approval": approval,
+        "current_approval": approval if brief.status == BriefStatus.APPROVED else None,
+        "changed_since_approval": bool(approval and approval.superseded_at),
+        "read": read,
+        "can_edit": brief.is_editable_by(user),
+        "can_review": brief.may_review(user),
+        "can_submit": brief.is_editable_by(user)
+        and brief.status in (BriefStatus.DRAFT, BriefStatus.CHANGES_REQUESTED),
+        "can_withdraw": brief.is_editable_by(user) and brief.status == BriefStatus.SUBMITTED,
+        "can_mark_briefed": brief.may_mark_briefed(user),
+        "can_comment": brief.may_comment(user),
+        "now": timezone.now(),
     }

@@ -177,7 +177,7 @@ def _evidence(brief: Brief) -> dict[str, list]:
     empty: dict[str, list] = {"facts": [], "financials": [], "drivers": []}
     try:
         from callprep.evidence.models import Evidence, EvidenceKind
-        from callprep.evidence.views import lines_for
+        from callprep.evidence.context import lines_for
     except ImportError:  # pragma: no cover - evidence collection not installed
         return empty
     rows = list(Evidence.objects.filter(account=brief.account_id))

@@ -9,7 +9,6 @@ from datetime import timedelta
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -22,10 +21,11 @@ from accounts.models import Team
 from callprep import workflow
 from callprep.briefs import sections as S
 from callprep.briefs.access import brief_for
-from callprep.briefs.models import Brief, BriefSection, BriefStatus
+from callprep.briefs.models import Brief, BriefSection
 from callprep.briefs.panels import diff_lines
 from callprep.errors import BriefError
 from callprep.review import executive
+from callprep.review.context import review_facts, threads_for
 from callprep.review.models import (
     SNIFF_TEST,
     EmailMute,
@@ -50,45 +50,6 @@ def _sections(brief: Brief) -> list[BriefSection]:
     for section in sections:
         section.brief = brief
     return sections
-
-
-def threads_for(brief: Brief) -> dict[str, list[SectionComment]]:
-    """Comment threads per section key: first comments with their replies, oldest first."""
-    roots = (
-        SectionComment.objects.filter(brief=brief, parent__isnull=True)
-        .select_related("author", "resolved_by")
-        .prefetch_related(
-            Prefetch(
-                "replies",
-                queryset=SectionComment.objects.select_related("author").order_by("created_at"),
-            )
-        )
-        .order_by("created_at", "pk")
-    )
-    threads: dict[str, list[SectionComment]] = {}
-    for root in roots:
-        threads.setdefault(root.section_key, []).append(root)
-    return threads
-
-
-def review_facts(brief: Brief, user) -> dict:
-    """What every review-aware page shows: the approval, changes since it, the user's rights."""
-    approval = workflow.latest_approval(brief)
-    read = ExecutiveRead.objects.filter(brief=brief, user=user).first()
-    return {
-        "approval": approval,
-        "current_approval": approval if brief.status == BriefStatus.APPROVED else None,
-        "changed_since_approval": bool(approval and approval.superseded_at),
-        "read": read,
-        "can_edit": brief.is_editable_by(user),
-        "can_review": brief.may_review(user),
-        "can_submit": brief.is_editable_by(user)
-        and brief.status in (BriefStatus.DRAFT, BriefStatus.CHANGES_REQUESTED),
-        "can_withdraw": brief.is_editable_by(user) and brief.status == BriefStatus.SUBMITTED,
-        "can_mark_briefed": brief.may_mark_briefed(user),
-        "can_comment": brief.may_comment(user),
-        "now": timezone.now(),
-    }
 
 
 # --- Review queue -------------------------------------------------------------------------
