@@ -1,4 +1,5 @@
 from django.urls import path
+from django.views.generic import RedirectView
 
 from callprep.briefs import views
 from callprep.review import views as review
@@ -20,7 +21,13 @@ urlpatterns = [
         name="restore",
     ),
     # Review workflow (callprep/review/views.py); transitions are POST only.
-    path("reviews/", review.review_queue, name="review_queue"),
+    # The review queue answers at /reviews/ (callprep:review_queue); old links land there.
+    path(
+        "reviews/",
+        RedirectView.as_view(
+            pattern_name="callprep:review_queue", permanent=True, query_string=True
+        ),
+    ),
     path("<int:pk>/submit/", review.submit, name="submit"),
     path("<int:pk>/withdraw/", review.withdraw, name="withdraw"),
     path("<int:pk>/review/", review.review, name="review"),

@@ -197,7 +197,7 @@ def request_changes(request: HttpRequest, pk: int) -> HttpResponse:
     except BriefError as exc:
         return _fail(request, exc, reverse("briefs:review", args=[pk]))
     messages.success(request, "Changes requested; the rep has been notified.")
-    return redirect("briefs:review_queue")
+    return redirect("callprep:review_queue")
 
 
 @require_http_methods(["POST"])

@@ -135,27 +135,35 @@ def test_the_review_queue_lists_submitted_briefs_by_call_time(
     fill(sooner, alice)
     workflow.submit_brief(sooner, by=alice)
     client.force_login(victor)
-    page = client.get(reverse("briefs:review_queue")).content.decode()
+    page = client.get(reverse("callprep:review_queue")).content.decode()
     assert page.index("Sooner") < page.index("Executive visit at Acme")
     assert "queue-overdue" in page  # the sooner call's brief was due 48 h before it
     assert "2 briefs waiting for your review." in page
     client.force_login(vera)  # not the executive joining these calls
-    assert "0 briefs waiting" in client.get(reverse("briefs:review_queue")).content.decode()
+    assert "0 briefs waiting" in client.get(reverse("callprep:review_queue")).content.decode()
 
 
 def test_the_queue_filters_by_team_with_and_without_htmx(client, submitted, victor, east):
     client.force_login(victor)
-    url = reverse("briefs:review_queue")
+    url = reverse("callprep:review_queue")
     full = client.get(url, {"team": east.pk})
     assert "<html" in full.content.decode() and "Executive visit at Acme" in full.content.decode()
     partial = client.get(url, {"team": east.pk + 999}, **htmx()).content.decode()
     assert "<html" not in partial and "0 briefs waiting" in partial
 
 
+def test_the_review_queue_has_one_address_and_the_old_one_redirects_to_it(client, victor):
+    client.force_login(victor)
+    assert reverse("callprep:review_queue") == "/reviews/"
+    response = client.get("/briefs/reviews/?team=7")
+    assert response.status_code == 301
+    assert response["Location"] == "/reviews/?team=7"
+
+
 def test_reps_and_managers_have_no_review_queue(client, alice, mallory):
     for user in (alice, mallory):
         client.force_login(user)
-        assert client.get(reverse("briefs:review_queue")).status_code == 403
+        assert client.get(reverse("callprep:review_queue")).status_code == 403
 
 
 def test_the_executive_view_reads_in_one_page_with_sources(client, approved, victor, dana):
@@ -225,7 +233,7 @@ def test_what_changed_since_approval_is_a_diff(client, approved, alice, victor):
     assert "Value hypothesis" in page
     assert '<span class="diff-add">+ We also cut their audit fees.</span>' in page
     assert "Industry dynamics" not in page.split("<h1>")[1]  # unchanged sections are left out
-    queue = client.get(reverse("briefs:review_queue")).content.decode()
+    queue = client.get(reverse("callprep:review_queue")).content.decode()
     assert "Executive visit at Acme" in queue  # back in review
     executive = client.get(reverse("briefs:executive", args=[approved.pk])).content.decode()
     assert "what changed since approval" in executive
@@ -284,7 +292,7 @@ def test_each_user_mutes_e_mail_per_kind(client, victor):
 
 
 def test_signed_out_visitors_are_sent_to_the_login_page(client, submitted):
-    for url in (reverse("briefs:executive", args=[submitted.pk]), reverse("briefs:review_queue")):
+    for url in (reverse("briefs:executive", args=[submitted.pk]), reverse("callprep:review_queue")):
         response = client.get(url)
         assert response.status_code == 302 and "/auth/login/" in response["Location"]
 

@@ -191,7 +191,6 @@ MATRIX: dict[str, tuple[str, str]] = {
     "briefs:resolve_comment": (NO_GET, "login ok    403   404   403   404   ok    ok"),
     "briefs:restore": (NO_GET, "login ok    403   404   403   404   403   ok"),
     "briefs:review": ("login 403   403   404   403   404   ok    ok", NO_POST),
-    "briefs:review_queue": ("login 403   403   403   403   403   ok    ok", NO_POST),
     "briefs:revision": ("login ok    ok    404   ok    404   ok    ok", NO_POST),
     "briefs:section": (
         "login ok    403   404   403   404   403   ok",
