@@ -27,7 +27,7 @@ from callprep.briefs.panels import (
 )
 from callprep.briefs.rendering import render_markdown
 from callprep.errors import BriefError
-from callprep.evidence.views import panel_context
+from callprep.evidence.context import panel_context
 from callprep.review.context import review_facts, threads_for
 
 SECTION_PARTIALS = "briefs/_section.html"

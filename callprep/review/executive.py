@@ -176,8 +176,8 @@ def _evidence(brief: Brief) -> dict[str, list]:
     evidence module is unavailable), so the page degrades to the brief alone."""
     empty: dict[str, list] = {"facts": [], "financials": [], "drivers": []}
     try:
-        from callprep.evidence.models import Evidence, EvidenceKind
         from callprep.evidence.context import lines_for
+        from callprep.evidence.models import Evidence, EvidenceKind
     except ImportError:  # pragma: no cover - evidence collection not installed
         return empty
     rows = list(Evidence.objects.filter(account=brief.account_id))
