@@ -137,13 +137,15 @@ if REDIS_URL:
         }
     }
 else:
-    for folder in ("queue", "processed"):
+    for folder in ("queue", "processed", "control"):
         (BROKER_DIR / folder).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_URL = "filesystem://"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(BROKER_DIR / "queue"),
         "data_folder_out": str(BROKER_DIR / "queue"),
         "processed_folder": str(BROKER_DIR / "processed"),
+        # The exchange tables (kombu's default is ./control, in the working tree).
+        "control_folder": str(BROKER_DIR / "control"),
         "store_processed": False,
         # The file broker polls its folder; the default of 1 s a message is too slow.
         "polling_interval": 0.1,

@@ -81,3 +81,33 @@ def test_database_url_reads_relative_and_absolute_sqlite_paths():
 def test_database_url_refuses_what_it_cannot_use(url):
     with pytest.raises(ImproperlyConfiguredEnv):
         parse_database_url(url, base_dir=Path("/x"))
+
+
+def test_the_embedded_broker_writes_only_under_the_var_dir_and_no_load_test_app_is_installed(
+    tmp_path,
+):
+    import json
+
+    from tests.helpers import manage, project_env
+
+    var = tmp_path / "var"
+    env = project_env(SALESPREP_VAR_DIR=str(var), REDIS_URL=None, DEBUG="true")
+    script = (
+        "import json; from django.conf import settings as s; print(json.dumps({"
+        "'options': s.CELERY_BROKER_TRANSPORT_OPTIONS, 'apps': s.INSTALLED_APPS}))"
+    )
+    result = manage("shell", "--no-imports", "-c", script, env=env)
+    assert result.returncode == 0, result.stderr
+    found = json.loads(result.stdout.strip().splitlines()[-1])
+    options = found["options"]
+    folders = {k: v for k, v in options.items() if k.endswith(("_folder", "_folder_in", "_out"))}
+    assert set(folders) == {
+        "data_folder_in",
+        "data_folder_out",
+        "processed_folder",
+        "control_folder",
+    }
+    for folder in folders.values():
+        assert Path(folder).is_relative_to(var), folder
+        assert Path(folder).is_dir(), folder
+    assert "loadtest" not in found["apps"]
