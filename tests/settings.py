@@ -12,6 +12,9 @@ os.environ.setdefault("CACHE_KEY_PREFIX", f"salesprep-test-{os.getpid()}")
 
 from salesprep.settings import *  # noqa: F403
 
+# The load-data and benchmark commands live in an app the product does not install; their
+# tests need it (tests/accounts/test_bench_command.py, tests/dashboard/test_load_data.py, …).
+INSTALLED_APPS = [*INSTALLED_APPS, "loadtest"]  # noqa: F405
 # Fast hashing: tests create many users; production keeps Django's default hashers.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORAGES = {

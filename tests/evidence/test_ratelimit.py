@@ -12,7 +12,7 @@ from django.conf import settings
 from django.core.management import call_command
 
 from callprep.evidence import clients, ratelimit
-from callprep.management.commands.bench_sec_ratelimit import max_in_window
+from loadtest.management.commands.bench_sec_ratelimit import max_in_window
 
 
 class FakeClock:

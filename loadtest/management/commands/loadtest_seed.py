@@ -36,10 +36,10 @@ from accounts.roles import Role, ensure_roles
 from callprep.briefs import sections as S
 from callprep.briefs import services
 from callprep.briefs.models import Brief, BriefSection, BriefStatus, due_hours
-from callprep.management.commands.generate_load_data import KINDS, pick
-from callprep.management.commands.generate_load_data import Command as LoadData
 from callprep.models import Call, CallStatus
 from callprep.review.models import ExecutiveRead
+from loadtest.management.commands.generate_load_data import KINDS, pick
+from loadtest.management.commands.generate_load_data import Command as LoadData
 
 PASSWORD = "loadtest-password"  # noqa: S105 - scratch-database users, printed on purpose
 TEAMS = ("Loadtest Alpha", "Loadtest Bravo", "Loadtest Charlie")
