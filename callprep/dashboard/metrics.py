@@ -85,7 +85,12 @@ LATEST_OFFSET = timedelta(hours=12)
 HORIZONS = (7, 14, 30)
 TREND_WEEKS = 12
 OVERDUE_LIMIT = 50
-NUDGE_KINDS = (NotificationKind.REMINDER_NO_BRIEF, NotificationKind.REMINDER_NOT_SUBMITTED)
+# A manager's nudge or a scheduled reminder about the call: either counts as "reminded".
+NUDGE_KINDS = (
+    NotificationKind.NUDGE,
+    NotificationKind.REMINDER_NO_BRIEF,
+    NotificationKind.REMINDER_NOT_SUBMITTED,
+)
 NUDGE_EVERY = timedelta(days=1)
 # What a count counts: a column that is never NULL and is a key of every covering index of the
 # facts, so the index alone answers (``Count("pk")`` would visit the table for the key, and

@@ -1,10 +1,11 @@
-"""The manager's "nudge": send the reminder for an overdue call now, at most once a day.
+"""The manager's "nudge": remind whoever holds up an overdue call now, at most once a day.
 
-It reuses the reminder machinery (callprep/review/notify.py ``notify`` with the reminder
-kinds of callprep/review/reminders.py), so the in-app notification, the e-mail after commit
-and the user's e-mail mutes behave exactly like the scheduled reminders. "Once a day" counts
-any reminder of those kinds about the call — a scheduled one included — in the last 24 hours;
-the call's row is locked so two managers clicking at once send one reminder.
+It goes through the notification machinery (callprep/review/notify.py ``notify``) with a kind of
+its own, ``NotificationKind.NUDGE`` ("Nudge from your manager"), so the in-app notification and
+the e-mail after commit behave like the scheduled reminders while a user can mute the e-mail
+of one without the other. "Once a day" counts a nudge or a scheduled reminder about the call
+in the last 24 hours (``metrics.recent_nudges``); the call's row is locked so two managers
+clicking at once send one nudge.
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ def nudge(call: Call, *, by, now: datetime | None = None) -> list[Notification]:
         )
         who = f"{by}" if by is not None else "Your manager"
         if brief is None:
-            kind = NotificationKind.REMINDER_NO_BRIEF
+            kind = NotificationKind.NUDGE
             recipients = [locked.owner] if locked.owner.is_active else []
             subject = f"No brief yet: {locked.title}"
             body = (
@@ -59,7 +60,7 @@ def nudge(call: Call, *, by, now: datetime | None = None) -> list[Notification]:
             )
             url = reverse("briefs:for_call", args=[locked.pk])
         elif brief.status == BriefStatus.SUBMITTED:
-            kind = NotificationKind.REMINDER_NOT_SUBMITTED
+            kind = NotificationKind.NUDGE
             recipients = N.reviewers_of(brief)
             subject = f"Brief waiting for your review: {locked.title}"
             body = (
@@ -68,7 +69,7 @@ def nudge(call: Call, *, by, now: datetime | None = None) -> list[Notification]:
             )
             url = reverse("briefs:executive", args=[brief.pk])
         else:
-            kind = NotificationKind.REMINDER_NOT_SUBMITTED
+            kind = NotificationKind.NUDGE
             recipients = N.writers_of(brief)
             subject = f"Brief overdue: {locked.title}"
             body = (

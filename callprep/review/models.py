@@ -225,6 +225,7 @@ class NotificationKind(models.TextChoices):
     REMINDER_NO_BRIEF = "reminder_no_brief", "Reminder: a call in 5 days has no brief"
     REMINDER_NOT_SUBMITTED = "reminder_not_submitted", "Reminder: a brief is due"
     REMINDER_NOT_BRIEFED = "reminder_not_briefed", "Reminder: read the brief before the call"
+    NUDGE = "nudge", "Nudge from your manager"
 
 
 class NotificationQuerySet(models.QuerySet):

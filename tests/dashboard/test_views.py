@@ -13,7 +13,8 @@ from django.urls import reverse
 
 from callprep.briefs.models import BriefStatus
 from callprep.models import Call
-from callprep.review.models import Notification, NotificationKind
+from callprep.review import notify as N
+from callprep.review.models import EmailMute, Notification, NotificationKind
 
 from .conftest import add_call
 
@@ -174,7 +175,7 @@ def test_a_nudge_reminds_the_reviewer_of_an_overdue_submitted_brief_once_a_day(
     response = client.post(url, {"next": "/dashboard/?team=1"})
     assert response.status_code == 302
     assert response["Location"] == "/dashboard/?team=1"
-    sent = Notification.objects.filter(call=c6, kind=NotificationKind.REMINDER_NOT_SUBMITTED)
+    sent = Notification.objects.filter(call=c6, kind=NotificationKind.NUDGE)
     assert [n.recipient for n in sent] == [victor]
     assert sent.get().actor == mallory
 
@@ -190,7 +191,41 @@ def test_a_nudge_for_a_call_without_a_brief_reminds_the_rep(client, mallory, bob
         reverse("callprep:dashboard:nudge", args=[call.pk]), {"next": "https://evil.example/"}
     )
     sent = Notification.objects.get(call=call)
-    assert (sent.kind, sent.recipient) == (NotificationKind.REMINDER_NO_BRIEF, bob)
+    assert (sent.kind, sent.recipient) == (NotificationKind.NUDGE, bob)
+    assert sent.get_kind_display() == "Nudge from your manager"
+
+
+def test_a_nudge_is_muted_by_its_own_kind_and_not_by_the_reminders(
+    client, mallory, victor, live_known, mailoutbox
+):
+    c6 = live_known["c6"]
+    reminders = [NotificationKind.REMINDER_NO_BRIEF, NotificationKind.REMINDER_NOT_SUBMITTED]
+    EmailMute.objects.bulk_create([EmailMute(user=victor, kind=k) for k in reminders])
+    client.force_login(mallory)
+    client.post(reverse("callprep:dashboard:nudge", args=[c6.pk]))
+    nudge = Notification.objects.get(call=c6, kind=NotificationKind.NUDGE)
+    assert N.send_email(nudge.pk) is True
+    assert "Nudge from your manager" in mailoutbox[0].body
+
+    Notification.objects.filter(pk=nudge.pk).update(emailed_at=None)
+    EmailMute.objects.create(user=victor, kind=NotificationKind.NUDGE)
+    assert N.send_email(nudge.pk) is False
+    assert len(mailoutbox) == 1
+
+
+def test_a_scheduled_reminder_in_the_last_day_counts_as_reminded_and_blocks_a_nudge(
+    client, mallory, victor, live_known
+):
+    c6 = live_known["c6"]
+    Notification.objects.create(
+        recipient=victor,
+        kind=NotificationKind.REMINDER_NOT_SUBMITTED,
+        subject="Reminder",
+        call=c6,
+    )
+    assert get(client, mallory, DASH).context["board"].overdue[0].reminded is True
+    client.post(reverse("callprep:dashboard:nudge", args=[c6.pk]))
+    assert not Notification.objects.filter(call=c6, kind=NotificationKind.NUDGE).exists()
 
 
 def test_a_call_that_is_not_overdue_cannot_be_nudged(client, mallory, live_known):
