@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.db.models import Count, IntegerField, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse
@@ -14,14 +13,13 @@ from django.views.decorators.http import require_http_methods
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import reswap, retarget
 
+from accounts import services
 from accounts.access import account_for, contact_for, require_account_creator
 from accounts.forms import AccountFilterForm, AccountForm, BuyingProcessForm, ContactForm
 from accounts.models import Account, BuyingProcess, Contact, stakeholder_groups
 from callprep.briefs.models import calls_with_brief
 from callprep.briefs.rendering import safe_http_url
-from callprep.evidence import collect
 from callprep.models import Call, CallStatus
-from callprep.services import account_changed
 
 
 def is_partial(request: HttpRequest) -> bool:
@@ -77,23 +75,13 @@ def account_list(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/account_list.html", context)
 
 
-def collect_on_commit(account: Account, changed, *, by) -> None:
-    """Once saved, collect evidence again if a field the evidence depends on changed (ticker,
-    industry, country, website…); ``account_changed`` decides which fields matter."""
-    changed = list(changed)
-    transaction.on_commit(lambda: collect.account_changed(account, changed, by=by))
-
-
 @require_http_methods(["GET", "POST"])
 def account_create(request: HttpRequest) -> HttpResponse:
     require_account_creator(request.user)
     account = Account(owner=request.user)
     form = AccountForm(request.POST or None, instance=account, user=request.user)
     if request.method == "POST" and form.is_valid():
-        with transaction.atomic():
-            account = form.save()
-            # A new account has no evidence yet: everything it depends on is new.
-            collect_on_commit(account, collect.EVIDENCE_FIELDS, by=request.user)
+        account = services.save_account(form, by=request.user)
         messages.success(request, f"Account {account} created.")
         return redirect(account)
     return render(request, "accounts/account_form.html", {"form": form, "account": None})
@@ -136,10 +124,7 @@ def account_edit(request: HttpRequest, pk: int) -> HttpResponse:
     account = account_for(request.user, pk, write=True)
     form = AccountForm(request.POST or None, instance=account, user=request.user)
     if request.method == "POST" and form.is_valid():
-        with transaction.atomic():
-            form.save()
-            account_changed(account, form.changed_data)
-            collect_on_commit(account, form.changed_data, by=request.user)
+        services.save_account(form, by=request.user)
         messages.success(request, "Account saved.")
         return redirect(account)
     return render(request, "accounts/account_form.html", {"form": form, "account": account})
@@ -153,10 +138,7 @@ def buying_process_edit(request: HttpRequest, pk: int) -> HttpResponse:
     )
     form = BuyingProcessForm(request.POST or None, instance=process)
     if request.method == "POST" and form.is_valid():
-        with transaction.atomic():
-            process = form.save(commit=False)
-            process.updated_by = request.user
-            process.save()
+        services.save_buying_process(form, by=request.user)
         messages.success(request, "Buying process saved.")
         return redirect(account.get_absolute_url() + "#buying-process")
     return render(request, "accounts/buying_process_form.html", {"form": form, "account": account})
@@ -185,8 +167,7 @@ def contact_form_response(request, account, form, *, contact) -> HttpResponse:
     with its errors, retargeted at the form itself. Without JavaScript: redirect or full page.
     """
     if request.method == "POST" and form.is_valid():
-        with transaction.atomic():
-            saved = form.save()
+        saved = services.save_contact(form)
         verb = "updated" if contact else "added"
         if is_partial(request):
             context = stakeholder_context(request, account, flash=f"{saved.name} {verb}.")
@@ -207,8 +188,7 @@ def contact_form_response(request, account, form, *, contact) -> HttpResponse:
 def contact_delete(request: HttpRequest, pk: int) -> HttpResponse:
     contact = contact_for(request.user, pk, write=True)
     account = contact.account
-    with transaction.atomic():
-        contact.delete()
+    services.remove_contact(contact)
     if is_partial(request):
         context = stakeholder_context(request, account, flash=f"{contact.name} removed.")
         return render(request, "accounts/account_detail.html#stakeholders", context)

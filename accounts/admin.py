@@ -49,7 +49,7 @@ class AccountAdmin(admin.ModelAdmin):
     inlines = [ContactInline]
 
     def save_model(self, request, obj, form, change):
-        from callprep.services import account_changed
+        from callprep.changes import account_changed
 
         super().save_model(request, obj, form, change)
         account_changed(obj, form.changed_data)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
@@ -12,8 +11,7 @@ from django.views.decorators.http import require_http_methods
 from accounts import importing, ratelimit
 from accounts.access import require_account_creator
 from accounts.forms import ImportUploadForm
-from accounts.models import Account, ImportFile, Team
-from callprep.evidence import collect
+from accounts.models import ImportFile, Team
 
 
 class MappingForm(forms.Form):
@@ -57,35 +55,6 @@ class MappingForm(forms.Form):
         return cleaned
 
 
-def evidence_fields(user) -> dict[int, tuple]:
-    """The fields evidence depends on, per account the import may change (rows can only
-    update accounts the user may edit)."""
-    fields = collect.EVIDENCE_FIELDS
-    rows = Account.objects.editable_by(user).values_list("pk", *fields)
-    return {pk: tuple(values) for pk, *values in rows}
-
-
-def collect_changed_accounts(report: importing.ImportReport, before: dict, *, by) -> None:
-    """After the import commits, collect evidence for new accounts and for accounts whose
-    ticker, industry, country, website (or name) the file changed."""
-    fields = collect.EVIDENCE_FIELDS
-    for row in report.rows:
-        account = row.account
-        if not row.ok or account is None:
-            continue
-        old = before.get(account.pk)
-        if row.action == "create" or old is None:
-            changed = list(fields)
-        else:
-            changed = [f for f, was in zip(fields, old, strict=True) if getattr(account, f) != was]
-        if changed:
-            transaction.on_commit(
-                lambda account=account, changed=changed: collect.account_changed(
-                    account, changed, by=by
-                )
-            )
-
-
 @require_http_methods(["GET", "POST"])
 def import_upload(request: HttpRequest) -> HttpResponse:
     require_account_creator(request.user)
@@ -107,10 +76,8 @@ def import_upload(request: HttpRequest) -> HttpResponse:
         except importing.ImportProblem as exc:
             form.add_error("file", str(exc))
         else:
-            # Old uploads of this user are of no further use.
-            ImportFile.objects.filter(user=request.user).delete()
-            stored = ImportFile.objects.create(
-                user=request.user, filename=upload.name[:255], encoding=encoding, content=text
+            stored = importing.keep_upload(
+                request.user, filename=upload.name, encoding=encoding, text=text
             )
             return redirect("accounts:import_preview", pk=stored.pk)
     return render(request, "accounts/import_upload.html", {"form": form}, status=200)
@@ -131,18 +98,13 @@ def import_preview(request: HttpRequest, pk: int) -> HttpResponse:
         if not form.is_valid():
             return render_preview(request, stored, form, report=None, rows=rows)
         commit = request.POST.get("action") == "import"
-        before = evidence_fields(request.user) if commit else {}
-        report = importing.run_import(
-            rows,
-            form.mapping(),
-            user=request.user,
-            team=form.cleaned_data.get("team"),
-            commit=commit,
-            valid_only=form.cleaned_data["valid_only"],
-        )
+        options = {"user": request.user, "team": form.cleaned_data.get("team")}
+        options["valid_only"] = form.cleaned_data["valid_only"]
+        if commit:
+            report = importing.import_file(stored, rows, form.mapping(), **options)
+        else:
+            report = importing.run_import(rows, form.mapping(), commit=False, **options)
         if report.committed:
-            collect_changed_accounts(report, before, by=request.user)
-            stored.delete()
             skipped = len(report.failed)
             messages.success(
                 request,

@@ -22,11 +22,13 @@ from accounts.models import (
     Account,
     BuyingRole,
     Contact,
+    ImportFile,
     Month,
     Team,
     User,
     domain_from_url,
 )
+from callprep.evidence import collect
 
 MAX_BYTES = 5 * 1024 * 1024
 PREVIEW_ROWS = 200
@@ -440,6 +442,65 @@ def run_import(
     except _Rollback:
         return ImportReport(rows=results, committed=False)
     return ImportReport(rows=results, committed=True)
+
+
+def keep_upload(user: User, *, filename: str, encoding: str, text: str) -> ImportFile:
+    """Store an upload for its preview; the user's older uploads are of no further use."""
+    with transaction.atomic():
+        ImportFile.objects.filter(user=user).delete()
+        return ImportFile.objects.create(
+            user=user, filename=filename[:255], encoding=encoding, content=text
+        )
+
+
+def import_file(
+    stored: ImportFile,
+    rows: Sequence[Sequence[str]],
+    mapping: Sequence[str],
+    *,
+    user: User,
+    team: Team | None,
+    valid_only: bool = False,
+) -> ImportReport:
+    """Import a stored upload for good (see ``run_import``). When it commits, the upload is
+    deleted and, after commit, evidence is collected for the accounts it created and for those
+    whose ticker, industry, country, website (or name) it changed."""
+    before = evidence_fields(user)
+    with transaction.atomic():
+        report = run_import(rows, mapping, user=user, team=team, commit=True, valid_only=valid_only)
+        if report.committed:
+            collect_changed_accounts(report, before, by=user)
+            stored.delete()
+    return report
+
+
+def evidence_fields(user: User) -> dict[int, tuple]:
+    """The fields evidence depends on, per account the import may change (rows can only
+    update accounts the user may edit)."""
+    fields = collect.EVIDENCE_FIELDS
+    rows = Account.objects.editable_by(user).values_list("pk", *fields)
+    return {pk: tuple(values) for pk, *values in rows}
+
+
+def collect_changed_accounts(report: ImportReport, before: dict, *, by: User) -> None:
+    """After the import commits, collect evidence for new accounts and for accounts whose
+    ticker, industry, country, website (or name) the file changed."""
+    fields = collect.EVIDENCE_FIELDS
+    for row in report.rows:
+        account = row.account
+        if not row.ok or account is None:
+            continue
+        old = before.get(account.pk)
+        if row.action == "create" or old is None:
+            changed = list(fields)
+        else:
+            changed = [f for f, was in zip(fields, old, strict=True) if getattr(account, f) != was]
+        if changed:
+            transaction.on_commit(
+                lambda account=account, changed=changed: collect.account_changed(
+                    account, changed, by=by
+                )
+            )
 
 
 def describe(exc: ValidationError) -> list[str]:

@@ -1,7 +1,7 @@
 from django.contrib import admin
 
+from callprep.changes import call_changed
 from callprep.models import CalendarFeed, Call
-from callprep.services import call_changed
 
 
 @admin.register(Call)

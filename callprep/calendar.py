@@ -20,8 +20,8 @@ from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
 from accounts.models import Account, Contact, User
 from accounts.roles import Role
 from callprep.briefs.rendering import safe_http_url
+from callprep.changes import call_changed
 from callprep.models import Call, CallKind, CallStatus, available_time_zones
-from callprep.services import call_changed
 
 MAX_ICS_BYTES = 5 * 1024 * 1024
 PRODID = "-//SalesPrep//Calls//EN"

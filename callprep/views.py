@@ -5,7 +5,6 @@ from datetime import timedelta
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -80,12 +79,7 @@ def call_create(request: HttpRequest) -> HttpResponse:
     call = Call(created_by=request.user)
     form = CallForm(request.POST or None, instance=call, user=request.user, account=account)
     if request.method == "POST" and form.is_valid():
-        with transaction.atomic():
-            call = form.save(commit=False)
-            call.owner = calendar.call_owner(request.user, call.account)
-            call.save()
-            form.save_m2m()
-            services.call_changed(call)
+        call = services.schedule_call(form, by=request.user)
         messages.success(request, f"Call “{call.title}” scheduled.")
         return redirect(call)
     return render(
@@ -111,12 +105,7 @@ def call_edit(request: HttpRequest, pk: int) -> HttpResponse:
     call = call_for(request.user, pk, write=True)
     form = CallForm(request.POST or None, instance=call, user=request.user)
     if request.method == "POST" and form.is_valid():
-        with transaction.atomic():
-            call = form.save(commit=False)
-            call.sequence += 1
-            call.save()
-            form.save_m2m()
-            services.call_changed(call)
+        call = services.save_call(form)
         messages.success(request, "Call saved.")
         return redirect(call)
     return render(
@@ -164,8 +153,8 @@ def calendar_import(request: HttpRequest) -> HttpResponse:
         else:
             pending = None
             if report.unmatched:
-                pending = CalendarImport.objects.create(
-                    user=request.user, filename=upload.name[:255], content=text
+                pending = services.keep_unmatched_import(
+                    request.user, filename=upload.name, content=text
                 )
             messages.success(
                 request,
@@ -198,8 +187,7 @@ def calendar_assign(request: HttpRequest, pk: int) -> HttpResponse:
     ]
     form = AssignEventsForm(request.POST or None, events=events, user=request.user)
     if request.method == "POST" and form.is_valid():
-        created = calendar.assign_events(events, form.choices(), user=request.user)
-        pending.delete()
+        created = services.assign_pending_events(pending, events, form.choices(), user=request.user)
         messages.success(request, f"{len(created)} call(s) created from your calendar.")
         return redirect("callprep:my_calls")
     return render(

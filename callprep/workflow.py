@@ -24,7 +24,7 @@ from callprep.briefs import sections as S
 from callprep.briefs.models import Brief, BriefSection, BriefStatus
 from callprep.briefs.services import reevaluate_sections
 from callprep.dashboard.facts import sync_call_facts
-from callprep.errors import BriefError, WorkflowError
+from callprep.errors import WorkflowError
 from callprep.review import notify as N
 from callprep.review.models import (
     SNIFF_TEST,

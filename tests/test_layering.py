@@ -1,8 +1,9 @@
-"""Imports run one way: models → services/selectors → views → urls.
+"""Imports run one way: models → services/selectors → views → urls; writes live in services.
 
 Every Python module of the project's apps is parsed (not imported) and its imports, at the top
 and inside functions, are checked: a views module never imports another views module of the
-project, and a models module imports neither views nor services.
+project, and a models module imports neither views nor services. A views module also calls
+no writing method (``save``, ``create``, ``update``, ``delete``, …): it calls a service.
 """
 
 from __future__ import annotations
@@ -86,11 +87,36 @@ def violations() -> list[str]:
     return sorted(problems)
 
 
+WRITES = {
+    "save",
+    "save_m2m",
+    "create",
+    "update",
+    "delete",
+    "bulk_create",
+    "bulk_update",
+    "get_or_create",
+    "update_or_create",
+}
+
+
+def writes_in(path: Path) -> list[str]:
+    tree = ast.parse(path.read_text(), filename=str(path))
+    return [
+        f"{path.relative_to(ROOT)}:{node.lineno} .{node.func.attr}()"
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr in WRITES
+    ]
+
+
 def test_the_checker_sees_the_project_modules():
     modules = project_modules()
     assert "callprep.briefs.views" in modules and "accounts.account_views" in modules
     assert is_views("accounts.import_views") and is_views("callprep.views")
     assert not is_views("callprep.review.context")
+    assert any(".create()" in w for w in writes_in(modules["callprep.evidence.services"]))
     assert "callprep.evidence.context" in imported(
         modules["callprep.evidence.views"], "callprep.evidence.views", set(modules)
     )
@@ -98,3 +124,10 @@ def test_the_checker_sees_the_project_modules():
 
 def test_no_views_module_imports_another_and_no_models_module_imports_views_or_services():
     assert violations() == []
+
+
+def test_no_views_module_writes_to_the_database_itself():
+    found = [
+        w for name, path in project_modules().items() if is_views(name) for w in writes_in(path)
+    ]
+    assert found == []

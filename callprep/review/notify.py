@@ -18,6 +18,7 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from accounts.models import User
 from accounts.roles import Role
 from callprep.review.models import EmailMute, Notification, NotificationKind
 
@@ -94,6 +95,28 @@ def _enqueue_emails(ids: list[int]) -> None:
             send_notification_email.delay(pk)
         except Exception:  # the broker is down: the in-app notification is still there
             log.exception("could not enqueue the e-mail for notification %s", pk)
+
+
+def mark_all_read(user: User) -> int:
+    """Mark every unread notification of the user read (one UPDATE); how many were."""
+    return Notification.objects.for_user(user).unread().update(read_at=timezone.now())
+
+
+def mark_read(notification: Notification) -> None:
+    """Mark one notification read, once (one conditional UPDATE)."""
+    Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(
+        read_at=timezone.now()
+    )
+
+
+def set_email_mutes(user: User, *, emailed: set[str]) -> None:
+    """E-mail the user the notification kinds in ``emailed``; mute every other kind."""
+    muted = [k for k in NotificationKind.values if k not in emailed]
+    with transaction.atomic():
+        EmailMute.objects.filter(user=user).exclude(kind__in=muted).delete()
+        EmailMute.objects.bulk_create(
+            [EmailMute(user=user, kind=k) for k in muted], ignore_conflicts=True
+        )
 
 
 def is_muted(user, kind: str) -> bool:

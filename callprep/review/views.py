@@ -25,6 +25,7 @@ from callprep.briefs.models import Brief, BriefSection
 from callprep.briefs.panels import diff_lines
 from callprep.errors import BriefError
 from callprep.review import executive
+from callprep.review import notify as N
 from callprep.review.context import review_facts, threads_for
 from callprep.review.models import (
     SNIFF_TEST,
@@ -351,7 +352,7 @@ def notifications(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["POST"])
 def notifications_read(request: HttpRequest) -> HttpResponse:
-    Notification.objects.for_user(request.user).unread().update(read_at=timezone.now())
+    N.mark_all_read(request.user)
     messages.success(request, "All notifications marked as read.")
     return redirect("briefs:notifications")
 
@@ -360,7 +361,7 @@ def notifications_read(request: HttpRequest) -> HttpResponse:
 def notification_open(request: HttpRequest, notification_pk: int) -> HttpResponse:
     """Mark one notification read and follow its link (outsiders get 404)."""
     item = get_object_or_404(Notification.objects.for_user(request.user), pk=notification_pk)
-    Notification.objects.filter(pk=item.pk, read_at__isnull=True).update(read_at=timezone.now())
+    N.mark_read(item)
     if item.url.startswith("/") and not item.url.startswith("//"):
         return redirect(item.url)
     return redirect("briefs:notifications")
@@ -370,12 +371,7 @@ def notification_open(request: HttpRequest, notification_pk: int) -> HttpRespons
 def notification_settings(request: HttpRequest) -> HttpResponse:
     """Per kind: e-mail me, or not (in-app notifications always appear)."""
     if request.method == "POST":
-        wanted = set(request.POST.getlist("email"))
-        muted = [k for k in NotificationKind.values if k not in wanted]
-        EmailMute.objects.filter(user=request.user).exclude(kind__in=muted).delete()
-        EmailMute.objects.bulk_create(
-            [EmailMute(user=request.user, kind=k) for k in muted], ignore_conflicts=True
-        )
+        N.set_email_mutes(request.user, emailed=set(request.POST.getlist("email")))
         messages.success(request, "E-mail preferences saved.")
         return redirect("briefs:notification_settings")
     muted = set(EmailMute.objects.filter(user=request.user).values_list("kind", flat=True))
