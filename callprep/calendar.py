@@ -19,9 +19,11 @@ from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
 
 from accounts.models import Account, Contact, User
 from accounts.roles import Role
+from accounts.timezones import available_time_zones
+from callprep import timefmt
 from callprep.briefs.rendering import safe_http_url
 from callprep.changes import call_changed
-from callprep.models import Call, CallKind, CallStatus, available_time_zones
+from callprep.models import Call, CallKind, CallStatus
 
 MAX_ICS_BYTES = 5 * 1024 * 1024
 PRODID = "-//SalesPrep//Calls//EN"
@@ -35,7 +37,11 @@ class CalendarError(ValueError):
 
 
 def call_description(call: Call) -> str:
-    parts = [f"Account: {call.account.name}", f"Kind: {call.get_kind_display()}"]
+    parts = [
+        f"Account: {call.account.name}",
+        f"Kind: {call.get_kind_display()}",
+        f"When: {timefmt.call_time(call)}",
+    ]
     for label, text in (
         ("Purpose", call.purpose),
         ("Agenda", call.agenda),
@@ -115,6 +121,14 @@ class ParsedEvent:
     attendee_emails: list[str] = field(default_factory=list)
     cancelled: bool = False
     recurring: bool = False
+
+    @property
+    def local_start(self) -> dt.datetime:
+        return self.starts_at.astimezone(zoneinfo.ZoneInfo(self.time_zone))
+
+    @property
+    def local_end(self) -> dt.datetime:
+        return self.ends_at.astimezone(zoneinfo.ZoneInfo(self.time_zone))
 
     @property
     def domains(self) -> set[str]:

@@ -9,7 +9,8 @@ from django.utils import timezone
 
 from accounts.models import Account, Contact, User
 from accounts.roles import Role
-from callprep.models import Call, CallStatus, time_zone_choices
+from accounts.timezones import time_zone_choices
+from callprep.models import Call, CallStatus
 
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
 

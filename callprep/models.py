@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import functools
 import hashlib
 import hmac
 import uuid
@@ -14,6 +13,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts import visibility
+from accounts.timezones import (  # noqa: F401 (migration 0002 names the validator here)
+    available_time_zones,
+    time_zone_choices,
+    validate_time_zone,
+)
 
 
 class WorkerHeartbeat(models.Model):
@@ -30,24 +34,6 @@ class WorkerHeartbeat(models.Model):
 
 def new_ical_uid() -> str:
     return f"{uuid.uuid4()}@salesprep"
-
-
-def validate_time_zone(name: str) -> None:
-    if name not in available_time_zones():
-        raise ValidationError(
-            "%(name)s is not a time zone name (e.g. Europe/Berlin).",
-            code="time_zone",
-            params={"name": name},
-        )
-
-
-@functools.cache
-def available_time_zones() -> frozenset[str]:
-    return frozenset(zoneinfo.available_timezones())
-
-
-def time_zone_choices() -> list[tuple[str, str]]:
-    return [(name, name.replace("_", " ")) for name in sorted(available_time_zones())]
 
 
 class CallKind(models.TextChoices):

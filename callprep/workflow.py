@@ -18,8 +18,8 @@ from collections.abc import Mapping
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import date_format
 
+from callprep import timefmt
 from callprep.briefs import sections as S
 from callprep.briefs.models import Brief, BriefSection, BriefStatus
 from callprep.briefs.services import reevaluate_sections
@@ -105,8 +105,7 @@ def _link(name: str, brief: Brief, anchor: str = "") -> str:
 
 def _call_words(brief: Brief) -> str:
     call = brief.call
-    when = date_format(call.local_start, "D j M, H:i")
-    return f"“{call.title}” with {call.account.name} ({when} {call.time_zone})"
+    return f"“{call.title}” with {call.account.name} ({timefmt.call_time(call)})"
 
 
 def missing_sections(brief: Brief) -> list[str]:

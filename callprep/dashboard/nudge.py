@@ -15,8 +15,8 @@ from datetime import datetime
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import date_format
 
+from callprep import timefmt
 from callprep.briefs.models import Brief, BriefStatus, due_hours
 from callprep.dashboard.metrics import overdue_q, recent_nudges
 from callprep.dashboard.models import CallFact
@@ -30,7 +30,7 @@ class NudgeError(Exception):
 
 
 def _when(call: Call) -> str:
-    return f"{date_format(call.local_start, 'D j M, H:i')} ({call.time_zone})"
+    return timefmt.call_time(call)
 
 
 def nudge(call: Call, *, by, now: datetime | None = None) -> list[Notification]:

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 
+from callprep import timefmt
 from callprep.briefs.models import (
     NO_BRIEF,
     BriefStatus,
@@ -361,10 +362,14 @@ def _hours(value: float | None) -> str:
 def calls_csv(request: HttpRequest) -> HttpResponse:
     scope, _team, _reps, _params, measure, call_ids, now = _drill_calls(request)
     header = [
-        "call_id", "title", "customer", "rep", "kind", "starts_at_local", "time_zone",
-        "due_at_utc", "brief_status", "approved_at_utc", "on_time", "lead_time_hours",
+        "call_id", "title", "customer", "rep", "kind", "call_time", "starts_at_local",
+        "time_zone", "due_at", "brief_status", "approved_at", "on_time", "lead_time_hours",
         "completeness_percent", "overdue",
     ]  # fmt: skip
+
+    # The rows are written while the response streams, after the request (and the viewer's
+    # zone with it) has ended: keep the zone now.
+    zone = timezone.get_current_timezone()
 
     def rows():
         # Every id at once (small), then the calls a chunk at a time.
@@ -379,13 +384,12 @@ def calls_csv(request: HttpRequest) -> HttpResponse:
             call.account.name,
             call.owner.get_full_name() or call.owner.username,
             call.get_kind_display(),
+            timefmt.call_time(call),
             call.local_start.strftime("%Y-%m-%d %H:%M"),
             call.time_zone,
-            row["due"].astimezone(metrics.UTC).strftime("%Y-%m-%d %H:%M"),
+            timefmt.viewer_time_iso(row["due"], zone),
             row["status"],
-            row["approved_at"].astimezone(metrics.UTC).strftime("%Y-%m-%d %H:%M")
-            if row["approved_at"]
-            else "",
+            timefmt.viewer_time_iso(row["approved_at"], zone),
             "yes" if row["on_time"] else "no",
             _hours(row["lead_hours"]),
             "" if row["completeness"] is None else int(row["completeness"]),

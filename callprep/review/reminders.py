@@ -16,8 +16,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import date_format
 
+from callprep import timefmt
 from callprep.briefs.models import FROM_CALL, Brief, BriefStatus, due_hours, waiting_on_rep_q
 from callprep.models import Call, CallStatus
 from callprep.review import notify as N
@@ -37,7 +37,7 @@ def _upcoming(now):
 
 
 def _when(call) -> str:
-    return f"{date_format(call.local_start, 'D j M, H:i')} ({call.time_zone})"
+    return timefmt.call_time(call)
 
 
 def _send(kind: str, call, user, *, subject: str, body: str, url: str, brief=None) -> bool:
