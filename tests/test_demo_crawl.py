@@ -18,7 +18,7 @@ import pytest
 from django.urls import reverse
 
 from accounts.models import Account
-from callprep import demo
+from callprep.demo import load
 
 pytestmark = pytest.mark.django_db
 
@@ -98,7 +98,7 @@ def crawl(client, *starts: str) -> tuple[dict[str, int], list[str], str]:
 
 def sign_in(client, username: str) -> None:
     response = client.post(
-        reverse("login"), {"username": username, "password": demo.DEMO_PASSWORD}, follow=True
+        reverse("login"), {"username": username, "password": load.DEMO_PASSWORD}, follow=True
     )
     assert response.status_code == 200
     assert response.wsgi_request.user.username == username, f"{username} could not sign in"
@@ -106,7 +106,7 @@ def sign_in(client, username: str) -> None:
 
 @pytest.fixture
 def seeded():
-    demo.seed()
+    load.seed()
     east = set(Account.objects.filter(team__name="East").values_list("name", flat=True))
     west = set(Account.objects.filter(team__name="West").values_list("name", flat=True))
     assert east and west

@@ -2,7 +2,7 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import Account, Contact
-from callprep import demo
+from callprep.demo import load
 from callprep.models import Call
 
 pytestmark = pytest.mark.django_db
@@ -13,17 +13,17 @@ def counts():
 
 
 def test_the_demo_seed_is_idempotent():
-    demo.seed()
+    load.seed()
     first = counts()
 
-    demo.seed()
+    load.seed()
 
     assert counts() == first
     assert first[0] == 12
 
 
 def test_the_demo_accounts_are_labelled_fictional_and_valid():
-    demo.seed()
+    load.seed()
 
     for account in Account.objects.all():
         assert "Fictional company" in account.description
@@ -35,7 +35,7 @@ def test_the_demo_accounts_are_labelled_fictional_and_valid():
 
 
 def test_both_demo_reps_have_upcoming_and_past_calls_and_the_vp_joins_some():
-    users = demo.seed()
+    users = load.seed()
     now = timezone.now()
 
     for rep in ("rep", "rep2"):
@@ -62,9 +62,9 @@ def brief_states() -> dict[str, tuple[str, tuple]]:
 def test_the_demo_seeds_briefs_at_different_stages_and_is_idempotent():
     from callprep.briefs.models import Brief
 
-    users = demo.seed()
+    users = load.seed()
     first = brief_states()
-    demo.seed()
+    load.seed()
 
     assert brief_states() == first  # nothing rewritten, no new versions
     now = timezone.now()
@@ -86,7 +86,7 @@ def test_the_demo_keeps_a_section_the_rep_already_edited():
     from callprep.briefs import services
     from callprep.briefs.models import BriefSection
 
-    users = demo.seed()
+    users = load.seed()
     section = BriefSection.objects.get(
         brief__call__ical_uid__startswith="demo-northwind-", key="business_challenges"
     )
@@ -94,7 +94,7 @@ def test_the_demo_keeps_a_section_the_rep_already_edited():
         section, text="My own words.", base_version=section.version, by=users["rep"]
     )
 
-    demo.seed()
+    load.seed()
 
     section.refresh_from_db()
     assert section.text == "My own words."
@@ -110,12 +110,12 @@ def test_the_demo_collects_evidence_for_every_account_once(
     monkeypatch.setattr(collect, "_enqueue", lambda ids: None)
     monkeypatch.setattr(notify, "_enqueue_emails", lambda ids: None)
     with django_capture_on_commit_callbacks(execute=True):
-        demo.seed()
+        load.seed()
     # One run per account: started by the demo, or by the first brief the seed starts.
     assert CollectionRun.objects.count() == 12
     assert CollectionRun.objects.values("account").distinct().count() == 12
 
     with django_capture_on_commit_callbacks(execute=True):
-        demo.seed()  # the runs are still open: nothing new
+        load.seed()  # the runs are still open: nothing new
 
     assert CollectionRun.objects.count() == 12

@@ -8,7 +8,7 @@ import pytest
 from celery.contrib.testing.worker import start_worker
 
 from accounts.models import Account
-from callprep import demo
+from callprep.demo import content, load
 from callprep.evidence import insights
 from callprep.evidence import tasks as evidence_tasks
 from callprep.evidence.models import CollectionRun, Evidence
@@ -55,8 +55,8 @@ def wait_for_runs(count: int, timeout: float = 90.0) -> list[CollectionRun]:
 
 
 def test_seeding_the_demo_collects_every_accounts_evidence_from_the_recordings(celery_worker):
-    demo.seed()
-    runs = wait_for_runs(len(demo.DEMO_ACCOUNTS))
+    load.seed()
+    runs = wait_for_runs(len(content.read().accounts))
 
     assert len(runs) == 12
     for run in runs:
@@ -80,5 +80,5 @@ def test_seeding_the_demo_collects_every_accounts_evidence_from_the_recordings(c
     sakura = Account.objects.get(name__startswith="Sakura")
     assert "demand_pressure" in {i.key for i in insights.insights_for(sakura)}
 
-    demo.seed()  # seeding again right away starts no new collection
+    load.seed()  # seeding again right away starts no new collection
     assert CollectionRun.objects.count() == 12

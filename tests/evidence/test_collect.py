@@ -246,10 +246,10 @@ def test_changing_the_ticker_starts_a_collection_but_the_description_does_not(
 
 
 def test_every_demo_company_collects_from_the_recordings_without_settings(alice, settings):
-    from callprep.evidence.demo import DEMO_COMPANIES, collect_demo_evidence
+    from callprep.demo.load import collect_demo_evidence, companies
 
     settings.SEC_CONTACT_EMAIL = ""
-    accounts = [Account.objects.create(owner=alice, **spec) for spec in DEMO_COMPANIES]
+    accounts = [Account.objects.create(owner=alice, **spec) for spec in companies()]
     for run in collect_demo_evidence(accounts):
         outcome = run_all(run)
         assert "failed" not in outcome.values(), [str(s) for s in run.sources.all()]

@@ -11,14 +11,13 @@ pytestmark = pytest.mark.django_db
 
 
 def test_the_review_demo_seed_is_idempotent_and_fills_vp_s_queue():
-    from callprep import demo
+    from callprep.demo import content, load
     from callprep.models import Call
-    from callprep.review.demo import seed_reviews
 
-    users = demo.seed(evidence=False)  # walks the planned briefs through the workflow
-    calls = list(Call.objects.all())
-    assert seed_reviews(calls, plan=demo.DEMO_REVIEWS) == {}  # a second run changes nothing
-    assert seed_reviews(calls) == {}
+    users = load.seed(evidence=False)  # walks the planned briefs through the workflow
+    data = content.read()
+    calls = [(spec, Call.objects.get(ical_uid=spec.uid)) for spec in data.calls]
+    assert load.seed_reviews(data, calls) == {}  # a second run changes nothing
     vp = users["vp"]
     assert Brief.objects.reviewable_by(vp).in_review_queue().exists()
     assert Notification.objects.filter(recipient=vp).exists()

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from callprep import demo
+from callprep.demo import load
 from callprep.briefs.models import Brief, BriefSection, BriefStatus, SectionRevision, due_at_for
 from callprep.models import Call
 from callprep.review.models import (
@@ -25,7 +25,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_every_brief_state_exists_for_each_rep_with_a_queue_and_notifications_for_vp():
-    users = demo.seed(evidence=False)
+    users = load.seed(evidence=False)
     now = timezone.now()
     vp = users["vp"]
 
@@ -47,7 +47,7 @@ def test_every_brief_state_exists_for_each_rep_with_a_queue_and_notifications_fo
         drafts = upcoming.filter(status=BriefStatus.DRAFT).prefetch_related("sections")
         assert len({b.completeness_percent for b in drafts}) >= 2
 
-    helio = Brief.objects.get(call__ical_uid=demo.demo_uid("helio", "executive_visit"))
+    helio = Brief.objects.get(call__ical_uid="demo-helio-executive_visit@salesprep")
     assert helio.status == BriefStatus.APPROVED
     assert ExecutiveRead.objects.filter(brief=helio, user=vp).exists()
 
@@ -61,7 +61,7 @@ def test_every_brief_state_exists_for_each_rep_with_a_queue_and_notifications_fo
 
 
 def test_the_history_spans_twelve_weeks_with_lateness_consistent_with_the_timestamps():
-    users = demo.seed(evidence=False)
+    users = load.seed(evidence=False)
     now = timezone.now()
     history = Call.objects.filter(ical_uid__startswith="demo-history-")
 
@@ -144,9 +144,9 @@ def snapshot() -> dict:
 
 
 def test_seeding_twice_changes_nothing():
-    demo.seed(evidence=False)
+    load.seed(evidence=False)
     first = snapshot()
 
-    demo.seed(evidence=False)
+    load.seed(evidence=False)
 
     assert snapshot() == first

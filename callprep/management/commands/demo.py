@@ -12,7 +12,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
-from callprep import demo
+from callprep.demo import load
 
 
 class Command(BaseCommand):
@@ -39,7 +39,7 @@ class Command(BaseCommand):
         transport = os.environ.setdefault("EVIDENCE_TRANSPORT", "replay")
         settings.EVIDENCE_TRANSPORT = transport
         call_command("migrate", interactive=False, verbosity=0)
-        users = demo.seed()
+        users = load.seed()
         self.stdout.write(
             self.style.SUCCESS("Demo data is ready (fictional companies and people).")
         )
@@ -55,7 +55,7 @@ class Command(BaseCommand):
                     "about fictional companies, so most evidence will be missing."
                 )
             )
-        self.stdout.write(f"Demo users: {', '.join(users)} — password: {demo.DEMO_PASSWORD}")
+        self.stdout.write(f"Demo users: {', '.join(users)} — password: {load.DEMO_PASSWORD}")
         if seed_only:
             return
         self._run(host, port, started)
