@@ -52,8 +52,8 @@ def drop_triggers(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0005_audit_and_session_stamp'),
-        ('callprep', '0010_callfact'),
+        ('accounts', '0006_user_time_zone'),
+        ('callprep', '0011_notification_nudge'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
