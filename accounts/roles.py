@@ -1,4 +1,8 @@
-"""The four roles of SalesPrep. Each is a Django group holding named permissions."""
+"""The roles of SalesPrep. Each is a Django group holding named permissions.
+
+A user may hold several: the demo's head of sales (``vp``) is an Executive, who reviews the
+briefs of the calls she joins, and a Sales leader, whose ``view_all_teams`` permission shows
+her every team's dashboard."""
 
 from django.db import models
 
@@ -8,6 +12,7 @@ class Role(models.TextChoices):
     EXECUTIVE = "Executive", "Executive"
     MANAGER = "Manager", "Manager"
     ADMIN = "Admin", "Admin"
+    SALES_LEADER = "Sales leader", "Sales leader"
 
 
 # Permission codenames (on accounts.User) granted to each role by the data migration.
@@ -22,6 +27,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "view_all_teams",
         "administer_salesprep",
     ],
+    # The head of sales: every team's calls, briefs and dashboard, read-only.
+    Role.SALES_LEADER: ["view_team_dashboard", "view_all_teams"],
 }
 
 

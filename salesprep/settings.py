@@ -205,10 +205,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "callprep.review.tasks.send_reminders",
         "schedule": crontab(minute="*/15"),
     },
+    "dashboard-reconcile-call-facts": {
+        "task": "callprep.dashboard.tasks.reconcile_call_facts",
+        "schedule": crontab(minute=41, hour="*/3"),
+    },
 }
 # Task modules outside an app's tasks.py, which autodiscovery does not find.
-CELERY_IMPORTS = ["callprep.evidence.tasks", "callprep.review.tasks"]
-# A brief is due this many hours before its call (late submissions are recorded as late).
+CELERY_IMPORTS = ["callprep.evidence.tasks", "callprep.review.tasks", "callprep.dashboard.tasks"]
+# A brief is due this many hours before its call's current start (callprep/briefs/models.py).
 BRIEF_DUE_HOURS = env_int("BRIEF_DUE_HOURS", 48, minimum=1)
 
 # E-mail (Django 6.1 mailers). The console backend prints mail in development.

@@ -222,7 +222,7 @@ class BriefQuerySet(models.QuerySet):
         )
 
     def latest_for_account(self, account, *, exclude_call=None) -> Brief | None:
-        qs = self.filter(account=account)
+        qs = self.filter(call__account=account)
         if exclude_call is not None:
             qs = qs.exclude(call=exclude_call)
         return qs.order_by("-call__starts_at", "-created_at", "-pk").first()
@@ -273,8 +273,6 @@ class Brief(models.Model):
     """The rep's preparation for one call: eight sections about the customer and the call."""
 
     call = models.OneToOneField("callprep.Call", on_delete=models.CASCADE, related_name="brief")
-    # The customer, kept on the brief so an account keeps its briefs over time.
-    account = models.ForeignKey("accounts.Account", on_delete=models.CASCADE, related_name="briefs")
     status = models.CharField(max_length=20, choices=BriefStatus.choices, default=BriefStatus.DRAFT)
     carried_from = models.ForeignKey(
         "self",
@@ -306,7 +304,6 @@ class Brief(models.Model):
         app_label = "callprep"
         ordering = ["-created_at", "-pk"]
         indexes = [
-            models.Index(fields=["account", "created_at"], name="brief_account_idx"),
             # The review queue: the few submitted briefs among years of history.
             models.Index(fields=["status"], name="brief_status_idx"),
         ]
@@ -319,6 +316,15 @@ class Brief(models.Model):
 
     def get_edit_url(self) -> str:
         return reverse("briefs:edit", args=[self.pk])
+
+    # The brief's customer is its call's account, everywhere (the rule "the brief's customer").
+    @property
+    def account(self):
+        return self.call.account
+
+    @property
+    def account_id(self) -> int:
+        return self.call.account_id
 
     def is_editable_by(self, user) -> bool:
         return self.call.is_editable_by(user)

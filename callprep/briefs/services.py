@@ -415,7 +415,6 @@ def start_brief(call, *, by, carry_forward: bool = False, collect_evidence: bool
         with transaction.atomic():
             brief = Brief.objects.create(
                 call=call,
-                account=account,
                 created_by=by,
                 carried_from=source,
                 customer_terms=terms,

@@ -13,7 +13,7 @@ A deleted call takes its row with it (the row's key is a foreign key that cascad
 
 ``reconcile_call_facts()`` walks every call in batches, compares the stored rows with what the
 tables say and writes only the differences: it repairs what a bulk write or a raw SQL change
-went around, and a second run finds nothing to do. Celery beat runs it (``reconcile-facts``).
+went around, and a second run finds nothing to do. Celery beat runs it (``dashboard-reconcile-call-facts``, every three hours).
 
 On PostgreSQL, a sync first locks the calls' rows (``SELECT … FOR UPDATE``) and reads the
 inputs in a later statement: two transactions changing one call (an approval and a reschedule)

@@ -230,7 +230,7 @@ class _File:
         value = self.get(data, key, item, str)
         match = re.fullmatch(r"([01]\d|2[0-3]):([0-5]\d)", value)
         if match is None:
-            raise self.fail(item, f"{key!r} must be a local time like \"09:30\", not {value!r}")
+            raise self.fail(item, f'{key!r} must be a local time like "09:30", not {value!r}')
         return dt.time(int(match[1]), int(match[2]))
 
     def known(self, value: str | None, known, what: str, item: str) -> None:

@@ -37,9 +37,9 @@ from callprep.briefs.models import (
     BriefSection,
     RevisionKind,
     SectionRevision,
-    due_at_for,
     due_hours,
 )
+from callprep.dashboard.facts import reconcile_call_facts
 from callprep.evidence.collect import start_collection
 from callprep.evidence.models import CollectionRun, RunState, Trigger
 from callprep.models import Call, CallStatus
@@ -72,6 +72,7 @@ def seed(*, evidence: bool = True, content: Content | None = None) -> dict[str, 
     seed_history(content, users, accounts)  # past calls first: their briefs carry forward
     seed_briefs(content, calls)
     seed_reviews(content, calls)
+    reconcile_call_facts()  # the history's backdated times are facts of its calls
     if evidence:
         seed_evidence(accounts.values())
     return users
@@ -324,9 +325,7 @@ def walk(content: Content, brief: Brief, spec: CallSpec, *, reviewer: User) -> N
     texts = content.reviewing
     workflow.submit_brief(brief, by=brief.call.owner, comment=texts["submit_comment"])
     if spec.review in ("approved", "approved_briefed"):
-        workflow.approve_brief(
-            brief, by=reviewer, answers=_yes(), comment=texts["approve_comment"]
-        )
+        workflow.approve_brief(brief, by=reviewer, answers=_yes(), comment=texts["approve_comment"])
         if spec.review == "approved_briefed":
             workflow.mark_briefed(brief, by=reviewer)
     elif spec.review == "approved_with_concerns":
@@ -450,16 +449,14 @@ STATUS_CHANGES = {
 def backdate_history(brief: Brief, call: Call, past: PastCallSpec) -> None:
     """Demo only, and the ONE place the demo writes workflow fields by hand: move a history
     brief's timestamps from "now" (when the seed ran the workflow) to the times ``past``
-    describes, relative to the call's start, keeping the stored lateness (``Brief.due_at``,
-    ``submitted_late``, ``approved_late``, ``BriefTransition.late``, ``Approval.late``)
-    consistent with them the way the workflow computes it: late is ``at > due`` with ``due =
-    starts_at - BRIEF_DUE_HOURS`` (exactly at the due time is on time). Queryset ``update()``
-    on purpose: no rule, signal or trigger may run on these past values. Writes the same
-    values on every run."""
+    describes, relative to the call's start. Nothing about lateness is stored: the rules
+    (``is_on_time`` and friends in ``callprep/briefs/models.py``) read these times and the
+    call's start. Queryset ``update()`` on purpose: these are past values no workflow step
+    would write; the call's dashboard facts are brought in step by the seed's reconciliation
+    at the end. Writes the same values on every run."""
     # In UTC: aware arithmetic in the call's own zone is wall-clock time, an hour off across a
     # daylight-saving change, while the workflow and the dashboard compute on UTC values.
     start = call.starts_at.astimezone(dt.UTC)
-    due = due_at_for(start)
 
     def before(hours: float) -> dt.datetime:
         return start - dt.timedelta(hours=hours)
@@ -482,9 +479,8 @@ def backdate_history(brief: Brief, call: Call, past: PastCallSpec) -> None:
         stamps = times.get(entry.action, [])
         at = stamps[min(used[entry.action], len(stamps) - 1)] if stamps else started
         used[entry.action] = used.get(entry.action, 0) + 1
-        late = entry.action in (Action.SUBMIT, Action.APPROVE) and at > due
-        if entry.at != at or entry.late != late:
-            BriefTransition.objects.filter(pk=entry.pk).update(at=at, late=late)
+        if entry.at != at:
+            BriefTransition.objects.filter(pk=entry.pk).update(at=at)
         if entry.action in STATUS_CHANGES:
             last_status_change = at
         if entry.action == Action.SUBMIT:
@@ -494,17 +490,14 @@ def backdate_history(brief: Brief, call: Call, past: PastCallSpec) -> None:
     edited = started + dt.timedelta(hours=2)
     Brief.objects.filter(pk=brief.pk).update(
         created_at=started,
-        due_at=due,
         status_changed_at=last_status_change,
         submitted_at=submitted,
-        submitted_late=submitted is not None and submitted > due,
         approved_at=approved,
-        approved_late=approved is not None and approved > due,
     )
     BriefSection.objects.filter(brief=brief, updated_at__isnull=False).update(updated_at=edited)
     SectionRevision.objects.filter(section__brief=brief).update(created_at=edited, saved_at=edited)
     if approved is not None:
-        Approval.objects.filter(brief=brief).update(at=approved, late=approved > due)
+        Approval.objects.filter(brief=brief).update(at=approved)
     if times[Action.REQUEST_CHANGES] and past.review:
         review = times[Action.REQUEST_CHANGES][0]
         resolved = times[Action.SUBMIT][-1] if past.outcome == "revised" else None

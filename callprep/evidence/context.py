@@ -108,7 +108,7 @@ def previous_brief_day(account, brief=None) -> date | None:
     latest when there is no brief in view."""
     from callprep.briefs.models import Brief
 
-    briefs = Brief.objects.filter(account=account)
+    briefs = Brief.objects.filter(call__account=account)
     if brief is not None:
         briefs = briefs.filter(created_at__lt=brief.created_at).exclude(pk=brief.pk)
     started = briefs.order_by("-created_at").values_list("created_at", flat=True).first()

@@ -71,11 +71,11 @@ def review_queue(request: HttpRequest) -> HttpResponse:
         .order_by("call__starts_at", "pk")
     )
     teams = Team.objects.filter(
-        pk__in=Brief.objects.reviewable_by(user).in_review_queue(now).values("account__team")
+        pk__in=Brief.objects.reviewable_by(user).in_review_queue(now).values("call__account__team")
     ).order_by("name")
     team = request.GET.get("team", "")
     if team.isdigit():
-        briefs = briefs.filter(account__team_id=int(team))
+        briefs = briefs.filter(call__account__team_id=int(team))
     rows = [
         {
             "brief": brief,

@@ -8,8 +8,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from callprep.demo import load
 from callprep.briefs.models import Brief, BriefSection, BriefStatus, SectionRevision, due_at_for
+from callprep.demo import load
 from callprep.models import Call
 from callprep.review.models import (
     Action,

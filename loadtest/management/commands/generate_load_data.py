@@ -10,7 +10,8 @@ approved briefs — but not all — before the call; future calls are less far a
 away they are. Times are spread over each rep's own time zone.
 
 Bulk-loaded with PostgreSQL COPY (bulk_create on other databases) in one transaction, then
-VACUUM (ANALYZE), the calls' facts included (database triggers fill them as the rows go in).
+VACUUM (ANALYZE); the calls' facts are written by ``reconcile_call_facts`` at the end, the way
+it repairs any bulk write.
 Everything it makes is marked ("load-" usernames, "Load " team names): it refuses to run when
 load data exists unless --reset, which deletes exactly that data first; and it refuses when
 DEBUG is off unless --force. Random but repeatable (--seed).
@@ -34,6 +35,7 @@ from accounts.models import Account, Team, User
 from accounts.roles import Role
 from callprep.briefs import sections as S
 from callprep.briefs.models import Brief, BriefSection, BriefStatus, due_hours
+from callprep.dashboard.facts import reconcile_call_facts
 from callprep.dashboard.models import CallFact
 from callprep.models import Call, CallKind, CallStatus
 from callprep.review.models import ExecutiveRead
@@ -93,6 +95,10 @@ class Command(BaseCommand):
             people = self.make_people(rng, reps, teams, executives)
             account_rows = self.make_accounts(rng, accounts, people)
             self.make_calls(rng, calls, account_rows, people)
+            # The rows went in around the service functions: the facts' reconciliation
+            # writes the dashboard's rows, as it repairs any bulk write.
+            facts = reconcile_call_facts()
+            self.say(f"{facts['written']:,} call facts written")
         if connection.vendor == "postgresql":
             # VACUUM too (outside a transaction): it sets the visibility map, so the dashboard's
             # covering indexes give index-only scans at once (autovacuum would get there later).
@@ -231,16 +237,12 @@ class Command(BaseCommand):
             created = min(starts - timedelta(days=rng.randint(3, 12)), now)
             briefs.append(
                 {
-                    "id": bid, "call_id": cid, "account_id": account_id, "status": state,
-                    "created_by_id": owner_id, "created_at": created, "due_at": starts - due,
+                    "id": bid, "call_id": cid, "status": state,
+                    "created_by_id": owner_id, "created_at": created,
                     "status_changed_at": approved_at or submitted_at or created,
                     "submitted_at": submitted_at,
-                    "submitted_late": bool(submitted_at and submitted_at > starts - due),
                     "approved_at": approved_at,
                     "approved_by_id": (executive or executives[0]) if approved_at else None,
-                    "approved_late": bool(approved_at and approved_at > starts - due),
-                    # The completeness the brief keeps (its sections, below, agree).
-                    "sections_required": required, "sections_complete": complete,
                 }
             )  # fmt: skip
             done = 0
@@ -398,4 +400,4 @@ def purge(model, queryset, depth: int = 0) -> None:
             children.update(**{field.name: None})
         elif related is not model:  # rows pointing at their own table go in the same delete
             purge(related, children, depth + 1)
-    queryset._raw_delete(queryset.db)
+    queryset.delete()

@@ -15,7 +15,7 @@ accounts and has:
 
 Idempotent: people, teams, accounts and calls are found by their names and ``ical_uid``; the
 history is made once; the upcoming calls are moved to the same offsets from now on every run
-(their briefs' due times follow by trigger). Refuses to run when DEBUG is off unless --force:
+(a brief's due time follows its call's start). Refuses to run when DEBUG is off unless --force:
 use a scratch database.
 """
 
@@ -36,6 +36,7 @@ from accounts.roles import Role, ensure_roles
 from callprep.briefs import sections as S
 from callprep.briefs import services
 from callprep.briefs.models import Brief, BriefSection, BriefStatus, due_hours
+from callprep.dashboard.facts import reconcile_call_facts
 from callprep.models import Call, CallStatus
 from callprep.review.models import ExecutiveRead
 from loadtest.management.commands.generate_load_data import KINDS, pick
@@ -83,6 +84,8 @@ class Command(BaseCommand):
             accounts = self.accounts(reps, teams)
             made = self.history(rng, reps, accounts, execs)
             targets = self.upcoming(reps, accounts, execs)
+            # The history went in around the service functions: reconcile the calls' facts.
+            reconcile_call_facts()
         self.stdout.write(
             f"{len(reps)} reps in {len(teams)} teams, {len(managers)} managers, {len(execs)} "
             f"executives; {len(targets)} briefs to autosave; {made} past calls added. "
@@ -239,18 +242,12 @@ class Command(BaseCommand):
                 created = starts - timedelta(days=rng.randint(3, 12))
                 brief = Brief.objects.create(
                     call=call,
-                    account=call.account,
                     status=state,
                     created_by=rep,
-                    due_at=starts - due,
                     status_changed_at=approved_at or submitted_at or created,
                     submitted_at=submitted_at,
-                    submitted_late=bool(submitted_at and submitted_at > starts - due),
                     approved_at=approved_at,
                     approved_by=(executive or execs[0]) if approved_at else None,
-                    approved_late=bool(approved_at and approved_at > starts - due),
-                    sections_required=required,
-                    sections_complete=complete,
                 )
                 Brief.objects.filter(pk=brief.pk).update(created_at=created)
                 done, rows = 0, []
