@@ -5,30 +5,13 @@ and the team's managers read; outsiders get 404; readers get 403 when they try t
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, IntegerField, OuterRef, Q, Subquery, Value
-from django.db.models.functions import Coalesce
 from django.http import Http404
 
-from callprep.briefs.models import Brief, BriefSection
-from callprep.briefs.sections import SectionKey, SectionState
+from callprep.briefs.models import Brief, BriefSection, required_sections
+from callprep.briefs.sections import SectionKey
 
 # A save replaces the text and its renderings: none of them is loaded.
 SAVE_DEFERRED = ("text", "html", "claims", "focus")
-
-
-def _other_sections(*, complete: bool) -> Coalesce:
-    """How many of the brief's other required sections there are (complete ones, or all)."""
-    condition = Q(brief=OuterRef("brief"), required=True) & ~Q(pk=OuterRef("pk"))
-    if complete:
-        condition &= Q(state=SectionState.COMPLETE)
-    rows = (
-        BriefSection.objects.filter(condition)
-        .order_by()
-        .values("brief")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    return Coalesce(Subquery(rows, output_field=IntegerField()), Value(0))
 
 
 def brief_for(user, pk: int, *, write: bool = False, review: bool = False) -> Brief:
@@ -36,7 +19,7 @@ def brief_for(user, pk: int, *, write: bool = False, review: bool = False) -> Br
     a reviewer (else 403)."""
     brief = (
         Brief.objects.visible_to(user)
-        .select_related("call__account", "call__owner", "call__executive", "account")
+        .select_related("call__account", "call__owner", "call__executive")
         .filter(pk=pk)
         .first()
     )
@@ -69,8 +52,12 @@ def section_for(
     if key not in SectionKey.values:
         raise Http404("No such section.")
     section_qs = BriefSection.objects.filter(brief_id=brief_pk, key=key).annotate(
-        others_complete=_other_sections(complete=True),
-        others_required=_other_sections(complete=False),
+        others_complete=required_sections(
+            "brief", outer="brief", complete=True, other_than_outer=True
+        ),
+        others_required=required_sections(
+            "brief", outer="brief", complete=False, other_than_outer=True
+        ),
     )
     if write and for_save:
         section_qs = section_qs.select_related("brief__call__account").defer(*SAVE_DEFERRED)

@@ -36,6 +36,7 @@ __all__ = [
     "calls_with_brief",
     "due_at_for",
     "due_hours",
+    "required_sections",
 ]
 
 
@@ -228,14 +229,23 @@ class BriefQuerySet(models.QuerySet):
         return qs.order_by("-call__starts_at", "-created_at", "-pk").first()
 
 
-def _section_count(*, complete: bool) -> Subquery:
-    condition = Q(brief__call=OuterRef("pk"), required=True)
+def required_sections(
+    brief: str, *, complete: bool, outer: str = "pk", other_than_outer: bool = False
+) -> Coalesce:
+    """**Completeness**, the queryset side: how many required sections (``complete`` ones, or
+    all) the brief of the outer row has, as a subquery. ``brief`` is the path from a section to
+    what the outer row is (``"brief__call"`` for calls and their facts, ``"brief"`` for
+    sections), ``outer`` that row's field; ``other_than_outer`` leaves the outer section out.
+    ``Brief.completeness()`` is the same count over loaded sections."""
+    condition = Q(**{brief: OuterRef(outer)}, required=True)
     if complete:
         condition &= Q(state=S.SectionState.COMPLETE)
+    if other_than_outer:
+        condition &= ~Q(pk=OuterRef("pk"))
     counts = (
         BriefSection.objects.filter(condition)
         .order_by()
-        .values("brief__call")
+        .values(brief)
         .annotate(n=Count("pk"))
         .values("n")
     )
@@ -250,8 +260,8 @@ def calls_with_brief(calls: models.QuerySet) -> models.QuerySet:
     ``{% include "briefs/_brief_cell.html" %}``.
     """
     calls = calls.select_related("brief").annotate(
-        brief_required_total=_section_count(complete=False),
-        brief_required_complete=_section_count(complete=True),
+        brief_required_total=required_sections("brief__call", complete=False),
+        brief_required_complete=required_sections("brief__call", complete=True),
     )
     return calls.annotate(
         brief_completeness_percent=Coalesce(

@@ -13,7 +13,8 @@ A deleted call takes its row with it (the row's key is a foreign key that cascad
 
 ``reconcile_call_facts()`` walks every call in batches, compares the stored rows with what the
 tables say and writes only the differences: it repairs what a bulk write or a raw SQL change
-went around, and a second run finds nothing to do. Celery beat runs it (``dashboard-reconcile-call-facts``, every three hours).
+went around, and a second run finds nothing to do. Celery beat runs it every three hours
+(``dashboard-reconcile-call-facts``).
 
 On PostgreSQL, a sync first locks the calls' rows (``SELECT … FOR UPDATE``) and reads the
 inputs in a later statement: two transactions changing one call (an approval and a reschedule)
@@ -25,11 +26,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.db import transaction
-from django.db.models import Count, F, IntegerField, OuterRef, Subquery, Value
+from django.db.models import F, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
 
-from callprep.briefs.models import NO_BRIEF, BriefSection
-from callprep.briefs.sections import SectionState
+from callprep.briefs.models import NO_BRIEF, required_sections
 from callprep.dashboard.models import FACT_COLUMNS, CallFact
 from callprep.models import Call
 from callprep.review.models import ExecutiveRead
@@ -37,17 +37,6 @@ from callprep.review.models import ExecutiveRead
 BATCH = 5_000
 # Model field names of the columns (``team`` is ``team_id`` on the model instance).
 FIELDS = tuple(f"{c}_id" if c in ("team", "owner", "executive") else c for c in FACT_COLUMNS)
-
-
-def _section_count(**extra) -> Coalesce:
-    rows = (
-        BriefSection.objects.filter(brief__call=OuterRef("pk"), required=True, **extra)
-        .order_by()
-        .values("brief__call")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    return Coalesce(Subquery(rows, output_field=IntegerField()), Value(0))
 
 
 def expected_rows(calls) -> list[CallFact]:
@@ -58,8 +47,8 @@ def expected_rows(calls) -> list[CallFact]:
         .annotate(
             f_brief_status=Coalesce(F("brief__status"), Value(NO_BRIEF)),
             f_read_at=Subquery(read.values("read_at")[:1]),
-            f_required=_section_count(),
-            f_complete=_section_count(state=SectionState.COMPLETE),
+            f_required=required_sections("brief__call", complete=False),
+            f_complete=required_sections("brief__call", complete=True),
         )
         .values_list(
             "pk",
