@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 from django.urls import reverse
 
+from accounts.visibility import may_review_anything
+
 
 @dataclass(frozen=True)
 class NavItem:
@@ -23,9 +25,9 @@ def navigation(request) -> dict:
         items.append(NavItem("My calls", reverse("callprep:my_calls"), "my_calls"))
     if user.is_rep or user.is_manager or user.is_executive or user.is_admin_role:
         items.append(NavItem("Accounts", reverse("accounts:list"), "accounts"))
-    if user.is_executive or user.is_admin_role:
+    if may_review_anything(user):  # a manager reviews the calls no executive joins
         items.append(NavItem("Review queue", reverse("callprep:review_queue"), "review_queue"))
-    if user.is_manager or user.is_executive or user.is_admin_role:
+    if user.is_manager or user.is_executive or user.sees_all_teams:
         items.append(NavItem("Dashboard", reverse("callprep:dashboard"), "dashboard"))
     if user.is_admin_role and user.is_staff:
         items.append(NavItem("Admin", reverse("admin:index"), "admin"))

@@ -51,3 +51,9 @@ def save_contact(form: ContactForm) -> Contact:
 def remove_contact(contact: Contact) -> None:
     with transaction.atomic():
         contact.delete()
+
+
+def save_time_zone(form) -> User:
+    """The user's own time zone, from the profile's (valid) form."""
+    with transaction.atomic():
+        return form.save()

@@ -70,12 +70,13 @@ def home(request: HttpRequest) -> HttpResponse:
 def profile(request: HttpRequest) -> HttpResponse:
     from django.shortcuts import render
 
+    from accounts import services
     from accounts.forms import TimeZoneForm
 
     user = request.user
     form = TimeZoneForm(request.POST or None, instance=user)
     if request.method == "POST" and form.is_valid():
-        form.save()
+        services.save_time_zone(form)
         messages.success(request, "Your time zone is saved.")
         return redirect("profile")
     status = 400 if form.errors else 200

@@ -8,7 +8,8 @@ agree. The rules themselves (due time, on time, prepared, overdue) are defined o
 callprep/briefs/models.py, and read here over the facts (``FROM_FACT``).
 
 Definitions (a call is in scope when it is not cancelled, its account belongs to one of the
-viewer's teams — every team for executives and admins — and it matches the rep / kind filters):
+viewer's teams — every team with the ``view_all_teams`` permission, only the calls they join
+for a plain executive; see access.py — and it matches the rep / kind filters):
 
 - *Period*: a call is in the period when its **local day** is inside it: the date of its start
   in the call's own time zone (``Call.time_zone``, where the rep meets the customer). A call at
@@ -28,8 +29,9 @@ viewer's teams — every team for executives and admins — and it matches the r
   Share = read / calls with an executive that have started or were read already.
 - *Completeness*: complete required sections / required sections, over the briefs of the calls
   in the period (every brief has the same required sections, so this is the mean of the
-  briefs' completeness). Read from the counts each brief keeps (``Brief.sections_required``,
-  ``Brief.sections_complete``, maintained by callprep/briefs/services.py), not the sections.
+  briefs' completeness). Read from the counts on the calls' facts (``sections_required``,
+  ``sections_complete``: the rule of ``Brief.completeness``, written by the services whenever a
+  section's state changes), not the sections.
 - *Overdue*: ``overdue_q`` — *waiting on the rep* (no brief, a draft or changes requested)
   or *waiting on the reviewer* (submitted), past the due time, the call still ahead and not
   cancelled; each case is a measure of its own.
@@ -536,9 +538,9 @@ def _python_leads(facts: QuerySet, key: str = "owner_id") -> dict[int | None, li
 
 
 def _completeness_sums() -> dict:
-    """Required sections and complete ones over the briefs of the calls, from the counts each
-    brief keeps (``Brief.sections_required`` / ``sections_complete``, 0 on the facts of a call
-    without a brief): no section is read."""
+    """Required sections and complete ones over the briefs of the calls, from the counts on
+    their facts (``sections_required`` / ``sections_complete``, 0 for a call without a brief):
+    no section is read."""
     return {
         "sections_total": Sum("sections_required"),
         "sections_complete": Sum("sections_complete"),

@@ -17,8 +17,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from callprep import timefmt
-from callprep.briefs.models import Brief, BriefStatus, due_hours
-from callprep.dashboard.metrics import overdue_q, recent_nudges
+from callprep.briefs.models import FROM_FACT, Brief, BriefStatus, due_hours, overdue_q
+from callprep.dashboard.metrics import recent_nudges
 from callprep.dashboard.models import CallFact
 from callprep.models import Call
 from callprep.review import notify as N
@@ -42,7 +42,7 @@ def nudge(call: Call, *, by, now: datetime | None = None) -> list[Notification]:
             .get(pk=call.pk)
         )
         now = now or timezone.now()
-        if not CallFact.objects.filter(call=locked.pk).filter(overdue_q(now)).exists():
+        if not CallFact.objects.filter(call=locked.pk).filter(overdue_q(now, FROM_FACT)).exists():
             raise NudgeError("This call is not overdue any more: nothing to nudge.")
         if recent_nudges(now).filter(call=locked).exists():
             raise NudgeError("A reminder about this call went out in the last 24 hours.")

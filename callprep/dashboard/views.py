@@ -425,9 +425,11 @@ def reps_csv(request: HttpRequest) -> HttpResponse:
 def nudge_call(request: HttpRequest, pk: int) -> HttpResponse:
     """Send the reminder for an overdue call now (at most once a day per call)."""
     viewer = viewer_for(request.user)
-    teams = None if viewer.sees_everyone else viewer.team_ids
     today = timezone.localdate()
-    scope = metrics.Scope(teams=teams, start=today, end=today)
+    # The calls the viewer's dashboard lists (a plain executive: the calls they join).
+    scope, _team, _reps = scope_for(
+        viewer, team_id=None, rep_id=None, kind="", start=today, end=today
+    )
     call = scope.calls(period=False).filter(pk=pk).first()
     if call is None:
         raise Http404("No such call.")

@@ -315,9 +315,20 @@ def _yes() -> dict[str, dict[str, str]]:
 
 
 def _reviewer(brief: Brief) -> User | None:
-    if brief.call.executive_id:
-        return brief.call.executive
-    return User.objects.filter(groups__name=Role.EXECUTIVE, is_active=True).order_by("pk").first()
+    """The executive joining the call, else a manager of the account's team, else an admin
+    (who may review any brief): whom ``Brief.may_review`` lets review it."""
+    call = brief.call
+    if call.executive_id:
+        return call.executive
+    team = call.account.team
+    manager = team.managers.order_by("pk").first() if team else None
+    if manager is not None:
+        return manager
+    return User.objects.filter(groups__name=Role.ADMIN, is_active=True).order_by("pk").first()
+
+
+def call_executive(brief: Brief) -> User | None:
+    return brief.call.executive if brief.call.executive_id else None
 
 
 def walk(content: Content, brief: Brief, spec: CallSpec, *, reviewer: User) -> None:
@@ -326,7 +337,7 @@ def walk(content: Content, brief: Brief, spec: CallSpec, *, reviewer: User) -> N
     workflow.submit_brief(brief, by=brief.call.owner, comment=texts["submit_comment"])
     if spec.review in ("approved", "approved_briefed"):
         workflow.approve_brief(brief, by=reviewer, answers=_yes(), comment=texts["approve_comment"])
-        if spec.review == "approved_briefed":
+        if spec.review == "approved_briefed" and call_executive(brief) == reviewer:
             workflow.mark_briefed(brief, by=reviewer)
     elif spec.review == "approved_with_concerns":
         workflow.approve_brief(brief, by=reviewer, answers={**_yes(), **texts["concerns"]})
@@ -409,7 +420,7 @@ def seed_history(
                 # Started, never finished: the account's draft, or the first two sections.
                 plan = content.draft(past.account) or dict(list(plan.items())[:2])
             write_sections(brief, plan, by=call.owner, only_incomplete=carry)
-            _walk_history(content, brief, past, reviewer=users["vp"])
+            _walk_history(content, brief, past, reviewer=_reviewer(brief) or users["admin"])
         backdate_history(brief, call, past)
     return counts
 
@@ -432,7 +443,7 @@ def _walk_history(content: Content, brief: Brief, past: PastCallSpec, *, reviewe
         workflow.submit_brief(brief, by=rep, comment=texts["resubmit_comment"])
     if past.approve is not None:
         workflow.approve_brief(brief, by=reviewer, answers=_yes())
-        if past.read is not None:
+        if past.read is not None and brief.call.executive_id == reviewer.pk:
             workflow.mark_briefed(brief, by=reviewer)
 
 

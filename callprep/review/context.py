@@ -13,13 +13,14 @@ from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
 
+from accounts.visibility import may_review_anything
 from callprep import workflow
 from callprep.briefs.models import Brief, BriefStatus
 from callprep.review.models import ExecutiveRead, Notification, SectionComment
 
 
 def review_count(user) -> int:
-    if not (user.is_authenticated and (user.is_executive or user.is_admin_role)):
+    if not may_review_anything(user):
         return 0
     return Brief.objects.reviewable_by(user).in_review_queue().count()
 

@@ -122,7 +122,9 @@ def test_an_autosave_with_known_citations_costs_no_extra_query(
     citation = make_citation(brief)
     fc = section_of(brief, "financial_condition")
     services.save_section(fc, text=f"A [^c{citation.pk}].", base_version=1, by=alice)
-    with django_assert_num_queries(2):  # the section update and the revision
+    # The section update and the revision, in save_section's transaction (a savepoint and its
+    # release here, inside the test's transaction).
+    with django_assert_num_queries(4):
         services.save_section(fc, text=f"A [^c{citation.pk}]. B.", base_version=2, by=alice)
     assert "726 M USD" in fc.html
 

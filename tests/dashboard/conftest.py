@@ -25,6 +25,7 @@ import pytest
 from accounts.models import Account, Team
 from callprep.briefs import sections as S
 from callprep.briefs.models import Brief, BriefSection, BriefStatus
+from callprep.dashboard.facts import sync_call_facts
 from callprep.models import Call, CallStatus
 from callprep.review.models import ExecutiveRead
 
@@ -61,22 +62,21 @@ def add_call(
     )
     if brief is not None:
         add_brief(call, brief, approved_at=approved_at, complete=complete)
+    else:
+        # Made with the ORM, not through callprep/services.py: write its facts as they would.
+        sync_call_facts([call.pk])
     return call
 
 
 def add_brief(call, status, *, approved_at=None, complete=0) -> Brief:
-    required = sum(1 for spec in S.SECTIONS if spec.required)
+    """A brief in ``status`` with its first ``complete`` required sections complete, made with
+    the ORM; its call's facts are written as the service functions would."""
     brief = Brief.objects.create(
         call=call,
-        account=call.account,
         status=status,
         created_by=call.owner,
-        due_at=call.starts_at - 48 * H,
         approved_at=approved_at,
         approved_by=call.executive if approved_at else None,
-        # What callprep/briefs/services.py keeps on a brief; the sections below agree.
-        sections_required=required,
-        sections_complete=min(complete, required),
     )
     rows, done = [], 0
     for position, spec in enumerate(S.SECTIONS):
@@ -89,7 +89,16 @@ def add_brief(call, status, *, approved_at=None, complete=0) -> Brief:
             )
         )
     BriefSection.objects.bulk_create(rows)
+    sync_call_facts([call.pk])
     return brief
+
+
+def add_read(brief, user, read_at) -> ExecutiveRead:
+    """An executive's read of a brief at ``read_at`` (``mark_briefed`` takes the clock's time),
+    with the call's facts written as ``mark_briefed`` would."""
+    read = ExecutiveRead.objects.create(brief=brief, user=user, read_at=read_at)
+    sync_call_facts([brief.call_id])
+    return read
 
 
 @pytest.fixture
@@ -164,7 +173,7 @@ def build_known(NOW, acme, westwind, bob, victor) -> dict[str, Call]:
     c["w1"] = add_call(
         westwind, NOW - 3 * D, title="w1", brief=A, complete=7, approved_at=NOW - 6 * D
     )
-    ExecutiveRead.objects.create(brief=c["c1"].brief, user=victor, read_at=NOW - 10 * D - 2 * H)
+    add_read(c["c1"].brief, victor, NOW - 10 * D - 2 * H)
     return c  # fmt: skip
 
 

@@ -1,23 +1,21 @@
-"""The review queue holds submitted briefs of calls still ahead, and a brief's due time follows
-its call when the call moves (a database trigger, migration 0009), on PostgreSQL and SQLite."""
+"""The review queue holds submitted briefs of calls still ahead and not cancelled, and a brief's
+due time follows its call when the call moves: it is computed from the call's current start
+(``due_at_for``), never stored, so no database trigger keeps a copy in step."""
 
 from __future__ import annotations
 
-import importlib
-import sqlite3
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
 from callprep.briefs.models import Brief, due_at_for
-from callprep.models import Call
+from callprep.models import Call, CallStatus
 from callprep.review.context import review_count
 
 pytestmark = pytest.mark.django_db
-
-TRIGGER = importlib.import_module("callprep.migrations.0009_brief_due_follows_call")
 
 
 def test_a_submitted_brief_leaves_the_queue_once_its_call_has_started(client, submitted, victor):
@@ -38,17 +36,40 @@ def test_a_submitted_brief_leaves_the_queue_once_its_call_has_started(client, su
 
 
 def test_moving_a_call_moves_its_brief_s_due_time(submitted):
+    def due() -> object:
+        return Brief.objects.select_related("call").get(pk=submitted.pk).due
+
     call = Call.objects.get(pk=submitted.call_id)
-    assert Brief.objects.get(pk=submitted.pk).due_at == due_at_for(call.starts_at)
+    assert due() == call.starts_at - timedelta(hours=48)
 
     later = call.starts_at + timedelta(days=9, minutes=30)
     call.starts_at, call.ends_at = later, later + timedelta(hours=1)
     call.save()  # the ORM's save, as the call form does
-    assert Brief.objects.get(pk=submitted.pk).due_at == due_at_for(later)
+    assert due() == due_at_for(later) == later - timedelta(hours=48)
 
     earlier = later - timedelta(days=20)
+    # A bulk update: no signal, no trigger, and still the due time follows.
     Call.objects.filter(pk=call.pk).update(starts_at=earlier, ends_at=earlier + timedelta(hours=1))
-    assert Brief.objects.get(pk=submitted.pk).due_at == due_at_for(earlier)
+    assert due() == earlier - timedelta(hours=48)
+
+
+def test_a_changed_due_setting_moves_every_due_time_at_once(submitted, settings):
+    call = Call.objects.get(pk=submitted.call_id)
+    settings.BRIEF_DUE_HOURS = 24
+    assert Brief.objects.select_related("call").get(pk=submitted.pk).due == (
+        call.starts_at - timedelta(hours=24)
+    )
+
+
+def test_a_cancelled_call_leaves_the_queue_and_its_count(client, submitted, victor):
+    client.force_login(victor)
+    assert review_count(victor) == 1
+    Call.objects.filter(pk=submitted.call_id).update(status=CallStatus.CANCELLED)
+
+    assert review_count(victor) == 0
+    assert submitted.call.title not in client.get(reverse("callprep:review_queue")).text
+    brief = Brief.objects.select_related("call").get(pk=submitted.pk)
+    assert not brief.in_review_queue() and not brief.is_overdue()
 
 
 def test_a_call_moved_later_stays_in_the_queue(client, submitted, victor):
@@ -64,24 +85,15 @@ def test_a_call_moved_later_stays_in_the_queue(client, submitted, victor):
     assert review_count(victor) == 1
 
 
-def test_the_sqlite_trigger_shifts_the_due_time_exactly():
-    """The embedded default runs on SQLite: the same trigger, checked on SQLite's own text
-    datetimes (as Django stores them)."""
-    db = sqlite3.connect(":memory:")
-    db.executescript(
-        "CREATE TABLE callprep_call (id INTEGER PRIMARY KEY, starts_at TEXT NOT NULL);"
-        "CREATE TABLE callprep_brief (id INTEGER PRIMARY KEY, call_id INTEGER, due_at TEXT);"
-    )
-    db.executescript(TRIGGER.SQLITE_TRIGGER)
-    db.execute("INSERT INTO callprep_call VALUES (1, '2026-12-03 15:00:00')")
-    db.execute("INSERT INTO callprep_call VALUES (2, '2026-12-03 15:00:00')")
-    db.execute("INSERT INTO callprep_brief VALUES (1, 1, '2026-12-01 15:00:00.250000')")
-    db.execute("INSERT INTO callprep_brief VALUES (2, 2, NULL)")
-
-    db.execute("UPDATE callprep_call SET starts_at = '2026-12-05 09:30:00' WHERE id = 1")
-    db.execute("UPDATE callprep_call SET starts_at = '2026-12-09 09:30:00' WHERE id = 2")
-
-    due = dict(db.execute("SELECT id, due_at FROM callprep_brief"))
-    parsed = datetime.fromisoformat(due[1]).replace(tzinfo=UTC)
-    assert parsed == datetime(2026, 12, 3, 9, 30, 0, 250000, tzinfo=UTC)
-    assert due[2] is None  # a brief without a due time keeps none
+def test_the_database_holds_no_trigger():
+    """No rule lives in SQL: the triggers of migrations 0008-0010 are dropped (0012)."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+                "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "WHERE NOT t.tgisinternal AND n.nspname = current_schema()"
+            )
+        else:
+            cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+        assert cursor.fetchall() == []

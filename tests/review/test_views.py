@@ -160,10 +160,27 @@ def test_the_review_queue_has_one_address_and_the_old_one_redirects_to_it(client
     assert response["Location"] == "/reviews/?team=7"
 
 
-def test_reps_and_managers_have_no_review_queue(client, alice, mallory):
-    for user in (alice, mallory):
+def test_reps_have_no_review_queue(client, alice, bob):
+    for user in (alice, bob):
         client.force_login(user)
         assert client.get(reverse("callprep:review_queue")).status_code == 403
+
+
+def test_a_manager_s_queue_holds_the_team_s_calls_no_executive_joins(
+    client, submitted, mallory, walter
+):
+    from callprep.models import Call
+
+    client.force_login(mallory)
+    url = reverse("callprep:review_queue")
+    page = client.get(url).content.decode()
+    assert "0 briefs waiting" in page  # victor joins this call: his to review, not hers
+    Call.objects.filter(pk=submitted.call_id).update(executive=None)
+
+    page = client.get(url).content.decode()
+    assert "1 brief waiting for your review." in page and "Executive visit at Acme" in page
+    client.force_login(walter)  # manages West, not East
+    assert "0 briefs waiting" in client.get(url).content.decode()
 
 
 def test_the_executive_view_reads_in_one_page_with_sources(client, approved, victor, dana):

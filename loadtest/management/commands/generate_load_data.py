@@ -145,6 +145,8 @@ class Command(BaseCommand):
             [Through(user_id=u.pk, group_id=groups[Role.REP].pk) for u in rep_objs]
             + [Through(user_id=u.pk, group_id=groups[Role.MANAGER].pk) for u in manager_objs]
             + [Through(user_id=u.pk, group_id=groups[Role.EXECUTIVE].pk) for u in exec_objs]
+            # The first executive is also the head of sales: the whole organisation's dashboard.
+            + [Through(user_id=exec_objs[0].pk, group_id=groups[Role.SALES_LEADER].pk)]
         )
         team_of: dict[int, Team] = {}
         by_team: dict[int, list[User]] = {t.pk: [] for t in team_objs}
