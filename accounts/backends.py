@@ -13,9 +13,10 @@ from __future__ import annotations
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
+from django.contrib.auth.models import Permission
 from django.contrib.postgres.aggregates import ArrayAgg
 from django.db import connection
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 
 
 def _user_with_roles(user_id: int):
@@ -25,7 +26,16 @@ def _user_with_roles(user_id: int):
         .annotate(
             loaded_roles=ArrayAgg(
                 "groups__name", filter=Q(groups__isnull=False), distinct=True, default=[]
-            )
+            ),
+            # ``User.has_view_all_teams``, as Django's ModelBackend answers ``has_perm``: a
+            # superuser, or the permission through a group or given to the user.
+            loaded_view_all=Exists(
+                Permission.objects.filter(
+                    Q(group__user=OuterRef("pk")) | Q(user=OuterRef("pk")),
+                    content_type__app_label="accounts",
+                    codename="view_all_teams",
+                )
+            ),
         )
         .order_by()
         .first()
@@ -44,4 +54,7 @@ class RoleLoadingBackend(ModelBackend):
             return None
         # The cached property's slot: ``role_names`` will not query again.
         user.__dict__["role_names"] = frozenset(user.loaded_roles)
+        user.__dict__["has_view_all_teams"] = user.is_active and (
+            user.is_superuser or user.loaded_view_all
+        )
         return user

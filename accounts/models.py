@@ -92,6 +92,12 @@ class User(AbstractUser):
         """The ``view_all_teams`` permission (Admin, Sales leader): every team's data."""
         return visibility.sees_all_teams(self)
 
+    @cached_property
+    def has_view_all_teams(self) -> bool:
+        """Whether the user holds ``accounts.view_all_teams`` (the authentication backend loads
+        it with the user on PostgreSQL, so access checks run no query of their own)."""
+        return self.has_perm("accounts.view_all_teams")
+
 
 class TeamQuerySet(models.QuerySet):
     def managed_by(self, user: User) -> TeamQuerySet:

@@ -28,7 +28,7 @@ def is_active(user) -> bool:
 
 def sees_all_teams(user) -> bool:
     """The ``view_all_teams`` permission: every team's data and the organisation's dashboard."""
-    return is_active(user) and user.has_perm("accounts.view_all_teams")
+    return is_active(user) and user.has_view_all_teams
 
 
 def team_accounts_q(user) -> Q:

@@ -395,6 +395,8 @@ def _calls(f: _File, accounts: dict[str, AccountSpec], usernames: set[str]):
         comments = _section_comments(f, raw.get("comments") or {}, item)
         if (review == "changes_requested") != bool(comments):
             raise f.fail(item, "comments go with review: changes_requested, and only there")
+        if review == "approved_briefed" and executive is None:
+            raise f.fail(item, "approved_briefed: only the executive joining the call is briefed")
         spec = CallSpec(
             account=account,
             title=title,
@@ -458,6 +460,8 @@ def _history(f: _File, accounts: dict[str, AccountSpec], usernames: set[str]):
                 hours[key] = f.get(raw, key, item, (int, float), None)
                 if hours[key] is not None and "approve" not in OUTCOMES[outcome]:
                     raise f.fail(item, "read: only an approved brief is read")
+                if hours[key] is not None and executive is None:
+                    raise f.fail(item, "read: only the executive joining the call reads it")
             elif key not in OUTCOMES[outcome]:
                 if key in raw:
                     raise f.fail(item, f"{key!r} does not go with outcome {outcome!r}")

@@ -52,6 +52,7 @@ from callprep.review.models import (
     Notification,
     SectionComment,
 )
+from callprep.review.notify import reviewers_of
 
 from .content import AccountSpec, CallSpec, Content, DemoDataError, PastCallSpec, read
 
@@ -314,21 +315,17 @@ def _yes() -> dict[str, dict[str, str]]:
     return {q.key: {"answer": "yes", "note": ""} for q in SNIFF_TEST}
 
 
-def _reviewer(brief: Brief) -> User | None:
-    """The executive joining the call, else a manager of the account's team, else an admin
-    (who may review any brief): whom ``Brief.may_review`` lets review it."""
-    call = brief.call
-    if call.executive_id:
-        return call.executive
-    team = call.account.team
-    manager = team.managers.order_by("pk").first() if team else None
-    if manager is not None:
-        return manager
-    return User.objects.filter(groups__name=Role.ADMIN, is_active=True).order_by("pk").first()
-
-
-def call_executive(brief: Brief) -> User | None:
-    return brief.call.executive if brief.call.executive_id else None
+def _reviewer(brief: Brief) -> User:
+    """Who reviews the brief: the first of those the product sends it to for review
+    (``notify.reviewers_of``: the call's executive, else the team's managers, else an admin),
+    each one whom ``Brief.may_review`` lets review it."""
+    reviewer = next(iter(reviewers_of(brief)), None)
+    if reviewer is None:
+        raise DemoDataError(
+            f"people.yaml: nobody may review the brief for {brief.call.title!r} "
+            f"({brief.call.account.name}): name an executive, a team manager or an admin"
+        )
+    return reviewer
 
 
 def walk(content: Content, brief: Brief, spec: CallSpec, *, reviewer: User) -> None:
@@ -337,8 +334,8 @@ def walk(content: Content, brief: Brief, spec: CallSpec, *, reviewer: User) -> N
     workflow.submit_brief(brief, by=brief.call.owner, comment=texts["submit_comment"])
     if spec.review in ("approved", "approved_briefed"):
         workflow.approve_brief(brief, by=reviewer, answers=_yes(), comment=texts["approve_comment"])
-        if spec.review == "approved_briefed" and call_executive(brief) == reviewer:
-            workflow.mark_briefed(brief, by=reviewer)
+        if spec.review == "approved_briefed":  # content.py: such a call names its executive
+            workflow.mark_briefed(brief, by=brief.call.executive)
     elif spec.review == "approved_with_concerns":
         workflow.approve_brief(brief, by=reviewer, answers={**_yes(), **texts["concerns"]})
     elif spec.review == "changes_requested":
@@ -369,10 +366,7 @@ def seed_reviews(content: Content, calls: list[tuple[CallSpec, Call]]) -> dict[s
                 f"calls.yaml: call {spec.title!r}: review {spec.review!r} needs a complete brief; "
                 f"missing: {', '.join(missing)}"
             )
-        reviewer = _reviewer(brief)
-        if reviewer is None:
-            break
-        walk(content, brief, spec, reviewer=reviewer)
+        walk(content, brief, spec, reviewer=_reviewer(brief))
         done[spec.review] = done.get(spec.review, 0) + 1
     return done
 
@@ -420,16 +414,17 @@ def seed_history(
                 # Started, never finished: the account's draft, or the first two sections.
                 plan = content.draft(past.account) or dict(list(plan.items())[:2])
             write_sections(brief, plan, by=call.owner, only_incomplete=carry)
-            _walk_history(content, brief, past, reviewer=_reviewer(brief) or users["admin"])
+            _walk_history(content, brief, past)
         backdate_history(brief, call, past)
     return counts
 
 
-def _walk_history(content: Content, brief: Brief, past: PastCallSpec, *, reviewer: User) -> None:
+def _walk_history(content: Content, brief: Brief, past: PastCallSpec) -> None:
     rep = brief.call.owner
     texts = content.history_texts
     if past.outcome == "draft":
         return
+    reviewer = _reviewer(brief)
     workflow.submit_brief(brief, by=rep)
     if past.outcome in ("changes", "revised"):
         workflow.request_changes(
@@ -443,8 +438,8 @@ def _walk_history(content: Content, brief: Brief, past: PastCallSpec, *, reviewe
         workflow.submit_brief(brief, by=rep, comment=texts["resubmit_comment"])
     if past.approve is not None:
         workflow.approve_brief(brief, by=reviewer, answers=_yes())
-        if past.read is not None and brief.call.executive_id == reviewer.pk:
-            workflow.mark_briefed(brief, by=reviewer)
+        if past.read is not None:  # content.py: such a call names its executive
+            workflow.mark_briefed(brief, by=brief.call.executive)
 
 
 STATUS_CHANGES = {

@@ -12,9 +12,9 @@ import logging
 from collections.abc import Iterable
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -30,16 +30,24 @@ def site_url() -> str:
 
 
 def reviewers_of(brief) -> list:
-    """Who reviews a brief: the executive joining the call, or every active executive."""
+    """Whom a brief is sent to for review: the executive joining the call; for a call with no
+    executive, the managers of the account's team; failing those, the admins. Only people
+    ``Brief.may_review`` lets review it (the rule lives in accounts/visibility.py)."""
     call = brief.call
     if call.executive_id:
-        return [call.executive] if call.executive.is_active else []
-    User = get_user_model()
-    return list(
-        User.objects.filter(groups__name=Role.EXECUTIVE, is_active=True)
-        .exclude(pk__in=[call.owner_id, brief.created_by_id or 0])
+        candidates = [call.executive]
+    else:
+        team = call.account.team
+        candidates = list(team.managers.filter(is_active=True).order_by("pk")) if team else []
+    reviewers = [user for user in candidates if brief.may_review(user)]
+    if reviewers or call.executive_id:
+        return reviewers
+    admins = (
+        User.objects.filter(Q(is_superuser=True) | Q(groups__name=Role.ADMIN), is_active=True)
         .distinct()
+        .order_by("pk")
     )
+    return [user for user in admins if brief.may_review(user)]
 
 
 def writers_of(brief) -> list:

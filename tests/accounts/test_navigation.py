@@ -10,7 +10,8 @@ def nav_labels(response) -> list[str]:
     ("fixture", "expected"),
     [
         ("alice", ["My calls"]),
-        ("mallory", ["Dashboard"]),
+        # A manager reviews the briefs of their teams' calls that no executive joins.
+        ("mallory", ["Review queue", "Dashboard"]),
         ("victor", ["Review queue", "Dashboard"]),
         ("ada", ["My calls", "Review queue", "Dashboard", "Admin"]),
         ("nobody", []),

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from callprep.briefs import services
@@ -274,20 +276,53 @@ def test_the_read_view_shows_text_claims_and_red_flags(client, bob, alice, brief
     assert "Edit brief" not in page
 
 
+TRANSACTION_CONTROL = {"BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE"}
+BIG = "Acme and their plans. " * 900  # about 20,000 characters: a complete section
+
+
+def autosave(client, url, text: str, version: int) -> tuple[list[str], list[str]]:
+    """One autosave over HTTP: its queries, and apart from them its transaction control."""
+    with CaptureQueriesContext(connection) as captured:
+        response = client.post(url, {"text": text, "base_version": str(version)}, **HX)
+    assert response.status_code == 200
+    sql = [q["sql"] for q in captured.captured_queries]
+    control = [s.split()[0] for s in sql if s.split()[0] in TRANSACTION_CONTROL]
+    return [s for s in sql if s.split()[0] not in TRANSACTION_CONTROL], control
+
+
 @pytest.mark.django_db(transaction=True)
-def test_an_autosave_runs_at_most_six_queries(alice, brief, django_assert_max_num_queries):
+def test_an_autosave_runs_at_most_six_queries_in_one_transaction(alice, brief):
+    """In autocommit, as in production: session, user, section, the section's update and the
+    revision's, inside save_section's own transaction (BEGIN … COMMIT, no savepoint)."""
     client = Client()
     client.force_login(alice)
     url = section_url(brief)
-    client.post(url, {"text": "warm", "base_version": "1"}, **HX)
-    text = "Acme and their plans. " * 900  # about 20,000 characters
+    autosave(client, url, BIG, 1)  # the section becomes complete (and the call's facts say so)
 
-    with django_assert_max_num_queries(6):
-        response = client.post(url, {"text": text, "base_version": "2"}, **HX)
-    assert response.status_code == 200
-    with django_assert_max_num_queries(6):
-        response = client.post(url, {"text": text + "x", "base_version": "3"}, **HX)
-    assert response.status_code == 200
+    for version, more in ((2, "x"), (3, "xy")):
+        queries, control = autosave(client, url, BIG + more, version)
+        assert len(queries) <= 6, queries
+        assert control == ["BEGIN", "COMMIT"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_autosave_that_completes_a_section_updates_the_call_s_facts_in_its_transaction(
+    alice, brief
+):
+    from callprep.dashboard.models import CallFact
+
+    client = Client()
+    client.force_login(alice)
+    url = section_url(brief)
+    autosave(client, url, "warm", 1)
+    assert CallFact.objects.get(call=brief.call).sections_complete == 0
+
+    queries, control = autosave(client, url, BIG, 2)
+
+    fact = CallFact.objects.get(call=brief.call)
+    assert (fact.sections_complete, fact.sections_required) == (1, 7)
+    assert len(queries) <= 6 + 3, queries  # the facts: lock the call, read it, write its row
+    assert control[0] == "BEGIN" and control[-1] == "COMMIT"
 
 
 XSS = "\n\n".join(

@@ -170,7 +170,12 @@ def test_the_autosave_after_a_cite_renders_the_footnote_within_the_query_budget(
     cite(alice_client, revenue, nw_brief, **HTMX)
     marker = f"[^c{Citation.objects.get().pk}]"
     url = reverse("briefs:section", args=[nw_brief.pk, "financial_condition"])
-    with django_assert_max_num_queries(6):
+    # Session, user, section; the save in its transaction (a savepoint here, inside the test's:
+    # 2) with the update and the revision; this first text moves the section from empty to in
+    # progress, so the call's dashboard facts follow in a nested savepoint (2): lock, read,
+    # write. No query for the citation: its rendering comes from the cited evidence stored
+    # with the section.
+    with django_assert_max_num_queries(12):
         response = alice_client.post(
             url, {"text": f"Revenue grew to 726 M USD {marker}.", "base_version": 1}, **HTMX
         )

@@ -479,7 +479,7 @@ def test_every_route_answers_every_role_as_the_matrix_says(world):
                     write_checked = True
                     if not changed:
                         wrote_nothing.append(f"POST {name} as {role}")
-    assert wrong == []
+    assert wrong == [], "\n".join(wrong)
     assert changed_on_refusal == []
     assert wrote_nothing == []
     assert checked == len(MATRIX) * len(ROLES) * 2
