@@ -16,9 +16,11 @@ from django.conf import settings
 from django.template import Context, Template
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import strip_tags
 
 from callprep import timefmt
 from callprep.models import Call, CallStatus
+from tests.accounts.conftest import acme, east, make_call  # noqa: F401
 
 TORONTO = zoneinfo.ZoneInfo("America/Toronto")
 BERLIN = zoneinfo.ZoneInfo("Europe/Berlin")
@@ -152,10 +154,10 @@ def drill_down(client, user, start: dt.date, end: dt.date) -> tuple[str, list[di
 @pytest.mark.django_db
 def test_every_upcoming_demo_call_reads_the_same_on_every_screen_and_in_the_csv(client):
     from accounts.models import User
-    from callprep import demo
     from callprep.briefs.models import Brief
+    from callprep.demo.load import seed
 
-    users = demo.seed(evidence=False)
+    users = seed(evidence=False)
     now = timezone.now()
     upcoming = list(
         Call.objects.filter(starts_at__gte=now, status=CallStatus.SCHEDULED)
@@ -268,7 +270,12 @@ def test_a_bad_time_zone_is_refused_and_changes_nothing(client, alice, notified)
 
 
 @pytest.mark.django_db
-def test_a_due_time_next_to_a_call_time_names_the_viewers_zone(client, alice, acme, make_call):
+def test_a_due_time_next_to_a_call_time_names_the_viewers_zone(
+    client,
+    alice,
+    acme,  # noqa: F811
+    make_call,  # noqa: F811
+):
     from callprep.briefs import services
 
     starts = dt.datetime(2030, 3, 12, 17, 0, tzinfo=TORONTO)
@@ -284,3 +291,39 @@ def test_a_due_time_next_to_a_call_time_names_the_viewers_zone(client, alice, ac
     assert "Tue 12 Mar 2030, 17:00 EDT (America/Toronto)" in page
     # Due 48 hours before: 21:00 UTC on 10 March, 22:00 in Berlin.
     assert "Sun 10 Mar, 22:00" in page and "(your time, Europe/Berlin)" in page
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("viewer_zone", "due"),
+    [
+        # Toronto leaves daylight saving time on Sunday 3 November 2030: the 48 hours before a
+        # Monday 17:00 EST call start at 18:00 EDT on the Saturday.
+        ("America/Toronto", "Sat 2 Nov, 18:00"),
+        # Berlin left it on 27 October: 22:00 UTC is 23:00 CET.
+        ("Europe/Berlin", "Sat 2 Nov, 23:00"),
+    ],
+)
+def test_across_the_november_change_the_call_keeps_its_hour_and_the_due_time_is_the_viewers(
+    client,
+    alice,
+    acme,
+    make_call,
+    viewer_zone,
+    due,  # noqa: F811
+):
+    from callprep.briefs import services
+
+    starts = dt.datetime(2030, 11, 4, 17, 0, tzinfo=TORONTO)
+    call = make_call(acme, time_zone="America/Toronto")
+    call.starts_at, call.ends_at = starts, starts + dt.timedelta(hours=1)
+    call.save()
+    brief = services.start_brief(call, by=alice, collect_evidence=False)
+    alice.time_zone = viewer_zone
+    alice.save()
+
+    for url in (reverse("briefs:detail", args=[brief.pk]), call.get_absolute_url()):
+        page = page_text(client, alice, url)
+        assert "Mon 4 Nov 2030, 17:00 EST (America/Toronto)" in page, url
+    page = page_text(client, alice, reverse("briefs:detail", args=[brief.pk]))
+    assert f"Due {due} (your time, {viewer_zone})" in " ".join(strip_tags(page).split())

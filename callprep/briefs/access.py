@@ -29,8 +29,8 @@ def brief_for(user, pk: int, *, write: bool = False, review: bool = False) -> Br
         raise PermissionDenied("You can read this brief but not change it.")
     if review and not brief.is_reviewable_by(user):
         raise PermissionDenied(
-            "Only the executive joining the call (or any executive when none is named) "
-            "reviews this brief, and nobody reviews their own brief."
+            "Only the executive joining the call (when none joins, a manager of the account's "
+            "team) reviews this brief, and nobody reviews their own brief."
         )
     return brief
 

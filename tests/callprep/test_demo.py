@@ -119,3 +119,82 @@ def test_the_demo_collects_evidence_for_every_account_once(
         load.seed()  # the runs are still open: nothing new
 
     assert CollectionRun.objects.count() == 12
+
+
+def test_vp_sees_the_organisation_dashboard_and_the_manager_his_team_s(client):
+    from django.urls import reverse
+
+    from accounts.models import Team
+    from callprep.dashboard.access import viewer_for
+
+    users = load.seed(evidence=False)
+
+    vp = viewer_for(users["vp"])  # Executive + Sales leader: the view_all_teams permission
+    assert vp.sees_everyone
+    assert {t.name for t in vp.teams} == set(Team.objects.values_list("name", flat=True))
+    manager = viewer_for(users["manager"])
+    assert not manager.sees_everyone
+    assert [t.name for t in manager.teams] == ["East"]
+    client.force_login(users["vp"])
+    page = client.get(reverse("callprep:dashboard"))
+    assert page.status_code == 200
+    assert page.context["viewer"].sees_everyone
+    assert "West" in page.content.decode() and "East" in page.content.decode()
+
+
+def test_nothing_in_the_product_imports_the_demo():
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    allowed = {root / "callprep/management/commands/demo.py"}
+    importers = []
+    for app in ("accounts", "callprep", "salesprep"):
+        for path in (root / app).rglob("*.py"):
+            if path in allowed or (root / "callprep/demo") in path.parents:
+                continue
+            for node in ast.walk(ast.parse(path.read_text())):
+                names = []
+                if isinstance(node, ast.Import):
+                    names = [alias.name for alias in node.names]
+                elif isinstance(node, ast.ImportFrom) and node.module:
+                    names = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+                if any(n == "callprep.demo" or n.startswith("callprep.demo.") for n in names):
+                    importers.append(str(path.relative_to(root)))
+    assert importers == []
+
+
+@pytest.fixture
+def data_copy(tmp_path):
+    import shutil
+
+    from callprep.demo import content
+
+    shutil.copytree(content.DATA, tmp_path / "data")
+    return tmp_path / "data"
+
+
+def test_a_brief_read_by_an_executive_needs_the_call_to_name_one(data_copy):
+    from callprep.demo import content
+
+    calls = data_copy / "calls.yaml"
+    text = calls.read_text()
+    helio = "    executive: vp\n    review: approved_briefed\n"
+    assert helio in text
+    calls.write_text(text.replace(helio, "    review: approved_briefed\n"))
+
+    with pytest.raises(content.DemoDataError, match=r"calls\.yaml: call .*approved_briefed"):
+        content.read(data_copy)
+
+
+def test_a_history_read_needs_the_call_s_executive(data_copy):
+    from callprep.demo import content
+
+    history = data_copy / "history.yaml"
+    text = history.read_text()
+    line = "executive: vp, outcome: approved, submit: 50, approve: 24, read: 14}"
+    assert line in text
+    history.write_text(text.replace(line, line.replace("executive: vp, ", ""), 1))
+
+    with pytest.raises(content.DemoDataError, match=r"history\.yaml: call .*read"):
+        content.read(data_copy)

@@ -20,10 +20,15 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--seed-only", action="store_true", help="Seed the data and exit.")
+        parser.add_argument(
+            "--no-evidence",
+            action="store_true",
+            help="Do not start collecting evidence for the demo accounts (e.g. for benchmarks).",
+        )
         parser.add_argument("--port", type=int, default=8000, help="Web server port (8000).")
         parser.add_argument("--host", default="127.0.0.1", help="Address to bind (127.0.0.1).")
 
-    def handle(self, *args, seed_only: bool, port: int, host: str, **options):
+    def handle(self, *args, seed_only: bool, no_evidence: bool, port: int, host: str, **options):
         if not settings.DEBUG:
             raise CommandError(
                 "Refusing to create demo users with a published password while DEBUG is off. "
@@ -39,11 +44,13 @@ class Command(BaseCommand):
         transport = os.environ.setdefault("EVIDENCE_TRANSPORT", "replay")
         settings.EVIDENCE_TRANSPORT = transport
         call_command("migrate", interactive=False, verbosity=0)
-        users = load.seed()
+        users = load.seed(evidence=not no_evidence)
         self.stdout.write(
             self.style.SUCCESS("Demo data is ready (fictional companies and people).")
         )
-        if transport == "replay":
+        if no_evidence:
+            self.stdout.write("No evidence collection started (--no-evidence).")
+        elif transport == "replay":
             self.stdout.write(
                 "Evidence is collected from recorded responses (no network); the worker "
                 "starts on it as soon as it runs."
