@@ -307,10 +307,10 @@ def test_a_due_time_next_to_a_call_time_names_the_viewers_zone(
 def test_across_the_november_change_the_call_keeps_its_hour_and_the_due_time_is_the_viewers(
     client,
     alice,
-    acme,
-    make_call,
+    acme,  # noqa: F811
+    make_call,  # noqa: F811
     viewer_zone,
-    due,  # noqa: F811
+    due,
 ):
     from callprep.briefs import services
 
