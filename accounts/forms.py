@@ -15,7 +15,7 @@ from accounts.models import (
     country_choices,
 )
 from accounts.roles import Role
-from accounts.timezones import time_zone_choices, zone_label
+from accounts.timezones import ZoneSelect, time_zone_choices, zone_label
 
 PAGE_SIZES = (5, 10, 25, 50)
 SORTS = {
@@ -279,6 +279,7 @@ class TimeZoneForm(forms.ModelForm):
     time_zone = forms.ChoiceField(
         label="Your time zone",
         choices=_profile_zone_choices,
+        widget=ZoneSelect,
         required=False,
         help_text="Due times, approvals, comments and notifications are shown in this zone. "
         "A call's time is always shown in the call's own zone, named.",

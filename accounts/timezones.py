@@ -9,8 +9,11 @@ from __future__ import annotations
 import functools
 import zoneinfo
 
+from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.forms.utils import flatatt
+from django.utils.html import format_html, format_html_join
 
 
 @functools.cache
@@ -41,3 +44,26 @@ def zone_or_default(name: str) -> zoneinfo.ZoneInfo:
     if name in available_time_zones():
         return zoneinfo.ZoneInfo(name)
     return zoneinfo.ZoneInfo(settings.TIME_ZONE)
+
+
+class ZoneSelect(forms.Select):
+    """A select of every zone name (about 600), rendered in one pass.
+
+    Django's ``Select`` renders each option through a template, which made a page holding
+    this list several times slower than its neighbours. The markup is the same: one
+    ``<option>`` per choice, the current value ``selected``.
+    """
+
+    def render(self, name, value, attrs=None, renderer=None):
+        final = self.build_attrs(self.attrs, attrs)
+        final["name"] = name
+        current = "" if value is None else str(value)
+        options = format_html_join(
+            "",
+            '<option value="{}"{}>{}</option>',
+            (
+                (key, " selected" if str(key) == current else "", label)
+                for key, label in self.choices
+            ),
+        )
+        return format_html("<select{}>{}</select>", flatatt(final), options)

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from accounts.models import Account, Contact, User
 from accounts.roles import Role
-from accounts.timezones import time_zone_choices
+from accounts.timezones import ZoneSelect, time_zone_choices
 from callprep.models import Call, CallStatus
 
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
@@ -44,7 +44,7 @@ class CallForm(forms.ModelForm):
         input_formats=[DATETIME_LOCAL, "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"],
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=DATETIME_LOCAL),
     )
-    time_zone = forms.ChoiceField(label="Time zone", choices=time_zone_choices)
+    time_zone = forms.ChoiceField(label="Time zone", choices=time_zone_choices, widget=ZoneSelect)
     contacts = AttendeeChoiceField(
         label="Customer attendees",
         queryset=Contact.objects.none(),

@@ -105,8 +105,11 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
 LOGIN_LOCKOUT = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15, minimum=1))
 
-# Sessions live in the database so that logout (and revocation) ends them on the server.
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# Sessions live in the database so that logout ends them on the server, read through the cache
+# (Redis, or the embedded file cache, both shared by every process) so that a request does not
+# pay a query for its session. Revocation does not depend on it: it bumps the user's
+# ``session_stamp``, part of the session auth hash checked on every request (accounts/models.py).
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 # Django's model backend, reading the user's roles in the same query as the user.
 AUTHENTICATION_BACKENDS = ["accounts.backends.RoleLoadingBackend"]
 SESSION_COOKIE_AGE = min(env_int("SESSION_HOURS", 12, minimum=1), 12) * 3600

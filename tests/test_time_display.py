@@ -327,3 +327,25 @@ def test_across_the_november_change_the_call_keeps_its_hour_and_the_due_time_is_
         assert "Mon 4 Nov 2030, 17:00 EST (America/Toronto)" in page, url
     page = page_text(client, alice, reverse("briefs:detail", args=[brief.pk]))
     assert f"Due {due} (your time, {viewer_zone})" in " ".join(strip_tags(page).split())
+
+
+@pytest.mark.django_db
+def test_the_profile_lists_every_zone_with_the_users_own_selected(client, alice):
+    from accounts.timezones import available_time_zones
+
+    alice.time_zone = "America/Port-au-Prince"
+    alice.save()
+    client.force_login(alice)
+
+    page = client.get(reverse("profile")).content.decode()
+
+    start = page.index("<select", page.index('id="time-zone"'))
+    select = page[start : page.index("</select>", start)]
+    assert 'name="time_zone"' in select
+    assert select.count("<option ") == len(available_time_zones()) + 1  # and "Default (…)"
+    assert '<option value="America/Port-au-Prince" selected>America/Port-au-Prince</option>' in (
+        select
+    )
+    assert select.count(" selected") == 1
+    assert '<option value="" >' not in select and '<option value="">Default (UTC)' in select
+    assert 'id="id_time_zone"' in select and "aria-describedby" in select
