@@ -7,7 +7,7 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
-from callprep.briefs.models import Brief, BriefSection, required_sections
+from callprep.briefs.models import Brief, BriefSection
 from callprep.briefs.sections import SectionKey
 
 # A save replaces the text and its renderings: none of them is loaded.
@@ -40,10 +40,9 @@ def section_for(
 ) -> BriefSection:
     """One section with its brief, call and account, in a single query.
 
-    ``others_complete`` and ``required_total`` (counted in the same query) let a save report
-    the brief's completeness without another query. ``for_save`` leaves out the stored text
-    and its renderings, which a save replaces anyway (a 20,000-character section is ~60 kB of
-    them).
+    ``for_save`` leaves out the stored text and its renderings, which a save replaces anyway
+    (a 20,000-character section is ~60 kB of them). The brief's completeness is not counted
+    here: a save reports it only when the section's state moved (``completeness_after_save``).
 
     A writer is checked on the loaded call (its owner, the account's owner, an admin — all of
     whom may read it), so the hot autosave path skips the visibility subquery; only a refused
@@ -51,14 +50,7 @@ def section_for(
     """
     if key not in SectionKey.values:
         raise Http404("No such section.")
-    section_qs = BriefSection.objects.filter(brief_id=brief_pk, key=key).annotate(
-        others_complete=required_sections(
-            "brief", outer="brief", complete=True, other_than_outer=True
-        ),
-        others_required=required_sections(
-            "brief", outer="brief", complete=False, other_than_outer=True
-        ),
-    )
+    section_qs = BriefSection.objects.filter(brief_id=brief_pk, key=key)
     if write and for_save:
         section_qs = section_qs.select_related("brief__call__account").defer(*SAVE_DEFERRED)
     else:
@@ -73,5 +65,4 @@ def section_for(
         if not Brief.objects.visible_to(user).filter(pk=brief_pk).exists():
             raise Http404("No such section.")
         raise PermissionDenied("You can read this brief but not change it.")
-    section.required_total = section.others_required + int(section.required)
     return section

@@ -20,7 +20,7 @@ from callprep.briefs import sections as S
 from callprep.briefs import services
 from callprep.briefs.access import section_for
 from callprep.briefs.focus import Focus
-from callprep.briefs.models import Brief, BriefSection, percent
+from callprep.briefs.models import Brief, BriefSection, percent, required_sections
 from callprep.briefs.rendering import render_plain, safe_http_url
 
 
@@ -150,10 +150,23 @@ class Completeness:
         return percent(self.complete, self.total)
 
 
-def completeness_after_save(section: BriefSection) -> Completeness:
-    """The brief's completeness from the annotations of ``access.section_for``."""
-    mine = int(section.required and section.state == S.SectionState.COMPLETE)
-    return Completeness(section.others_complete + mine, section.required_total)
+def completeness_after_save(section: BriefSection, state_before: str) -> Completeness | None:
+    """The brief's completeness after a save of ``section``, counted by the one rule
+    (``required_sections``) — or None when the save left the section's state as it was, so
+    the brief's completeness did not move and the page's meter is still right (an autosave
+    pays no count)."""
+    if section.state == state_before:
+        return None
+    counts = (
+        Brief.objects.filter(pk=section.brief_id)
+        .annotate(
+            complete=required_sections("brief", complete=True),
+            total=required_sections("brief", complete=False),
+        )
+        .values("complete", "total")
+        .get()
+    )
+    return Completeness(counts["complete"], counts["total"])
 
 
 @dataclass(frozen=True)
@@ -202,8 +215,6 @@ def conflict_panel(
     """The stored section and the merge card showing it beside the text that was refused."""
     stored = exc.stored
     stored.brief = section.brief
-    stored.others_complete = section.others_complete
-    stored.required_total = section.required_total
     panel = SectionPanel.of(
         stored,
         text=exc.text,

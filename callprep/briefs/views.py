@@ -152,6 +152,7 @@ def section(request: HttpRequest, pk: int, key: str) -> HttpResponse:
     text, fields = _posted(section, request)
     merging = request.POST.get("merge") == "1"
     kind = services.RevisionKind.MERGE if merging else services.RevisionKind.EDIT
+    state_before = section.state
     try:
         services.save_section(
             section, text=text, fields=fields, base_version=base_version, by=request.user, kind=kind
@@ -179,7 +180,7 @@ def section(request: HttpRequest, pk: int, key: str) -> HttpResponse:
     context = {
         "panel": SectionPanel.of(section),
         "saved_at": saved_at,
-        "completeness": completeness_after_save(section),
+        "completeness": completeness_after_save(section, state_before),
         "oob": True,
         "merged": merging,
     }
