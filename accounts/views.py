@@ -80,5 +80,5 @@ def profile(request: HttpRequest) -> HttpResponse:
         messages.success(request, "Your time zone is saved.")
         return redirect("profile")
     status = 400 if form.errors else 200
-    context = {"teams": user.teams.all(), "form": form}
+    context = {"teams": user.teams.all(), "managed": user.managed_teams.all(), "form": form}
     return render(request, "accounts/profile.html", context, status=status)

@@ -51,3 +51,13 @@ def test_admin_site_is_reachable_for_the_admin_only(client, ada, alice):
     assert client.get("/admin/").status_code == 302
     client.force_login(ada)
     assert client.get("/admin/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_the_profile_names_the_teams_a_manager_manages(client, mallory, alice):
+    client.force_login(mallory)
+    page = client.get(reverse("profile")).content.decode()
+    assert '<dd data-testid="managed-teams">East</dd>' in page
+
+    client.force_login(alice)  # a member, not a manager: no "Manages" line
+    assert 'data-testid="managed-teams"' not in client.get(reverse("profile")).content.decode()
