@@ -213,13 +213,11 @@ class BriefQuerySet(models.QuerySet):
         return self.filter(visibility.editable_briefs_q(user))
 
     def with_completeness(self) -> BriefQuerySet:
-        """Annotate ``required_total`` and ``required_complete`` (one query, no N+1)."""
+        """Annotate ``required_total`` and ``required_complete`` (one query, no N+1), counted
+        by the one completeness rule, ``required_sections``."""
         return self.annotate(
-            required_total=Count("sections", filter=Q(sections__required=True)),
-            required_complete=Count(
-                "sections",
-                filter=Q(sections__required=True, sections__state=S.SectionState.COMPLETE),
-            ),
+            required_total=required_sections("brief", complete=False),
+            required_complete=required_sections("brief", complete=True),
         )
 
     def latest_for_account(self, account, *, exclude_call=None) -> Brief | None:

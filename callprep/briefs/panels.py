@@ -20,7 +20,7 @@ from callprep.briefs import sections as S
 from callprep.briefs import services
 from callprep.briefs.access import section_for
 from callprep.briefs.focus import Focus
-from callprep.briefs.models import Brief, BriefSection, percent, required_sections
+from callprep.briefs.models import Brief, BriefSection, percent
 from callprep.briefs.rendering import render_plain, safe_http_url
 
 
@@ -151,22 +151,13 @@ class Completeness:
 
 
 def completeness_after_save(section: BriefSection, state_before: str) -> Completeness | None:
-    """The brief's completeness after a save of ``section``, counted by the one rule
-    (``required_sections``) — or None when the save left the section's state as it was, so
-    the brief's completeness did not move and the page's meter is still right (an autosave
-    pays no count)."""
+    """The brief's completeness after a save of ``section`` (``Brief.with_completeness``), or
+    None when the save left the section's state as it was, so the brief's completeness did not
+    move and the page's meter is still right (an autosave pays no count)."""
     if section.state == state_before:
         return None
-    counts = (
-        Brief.objects.filter(pk=section.brief_id)
-        .annotate(
-            complete=required_sections("brief", complete=True),
-            total=required_sections("brief", complete=False),
-        )
-        .values("complete", "total")
-        .get()
-    )
-    return Completeness(counts["complete"], counts["total"])
+    brief = Brief.objects.with_completeness().get(pk=section.brief_id)
+    return Completeness(*brief.completeness_counts())
 
 
 @dataclass(frozen=True)
