@@ -141,9 +141,13 @@ if REDIS_URL:
         }
     }
 else:
-    for folder in ("queue", "processed", "control"):
+    for folder in ("queue", "processed", "control", "rejected"):
         (BROKER_DIR / folder).mkdir(parents=True, exist_ok=True)
-    CELERY_BROKER_URL = "filesystem://"
+    # kombu's file transport made safe for several processes (salesprep/filebroker.py).
+    CELERY_BROKER_URL = "filesystem://localhost/"  # kombu warns about a URL with no host
+    CELERY_BROKER_TRANSPORT = "salesprep.filebroker:Transport"
+    # Remote control broadcasts through the exchange files; nothing uses it on a first run.
+    CELERY_WORKER_ENABLE_REMOTE_CONTROL = False
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(BROKER_DIR / "queue"),
         "data_folder_out": str(BROKER_DIR / "queue"),
@@ -213,6 +217,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute=41, hour="*/3"),
     },
 }
+# For soak tests of the embedded setup (loadtest/management/commands/soak.py): run every periodic
+# job this often, in seconds, instead of its schedule. 0 (the default) keeps the schedule.
+BEAT_EVERY_SECONDS = env_int("CELERY_BEAT_INTERVAL_SECONDS", 0, minimum=0)
+if BEAT_EVERY_SECONDS:
+    for _entry in CELERY_BEAT_SCHEDULE.values():
+        _entry["schedule"] = float(BEAT_EVERY_SECONDS)
 # Task modules outside an app's tasks.py, which autodiscovery does not find.
 CELERY_IMPORTS = ["callprep.evidence.tasks", "callprep.review.tasks", "callprep.dashboard.tasks"]
 # A brief is due this many hours before its call's current start (callprep/briefs/models.py).

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
 import sys
 import time
 
@@ -12,7 +11,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
-from callprep.demo import load
+from callprep.demo import load, supervise
 
 
 class Command(BaseCommand):
@@ -69,25 +68,23 @@ class Command(BaseCommand):
 
     def _run(self, host: str, port: int, started: float) -> None:
         python = sys.executable
-        worker = subprocess.Popen(
-            [
-                python,
-                "-m",
-                "celery",
-                "-A",
-                "salesprep",
-                "worker",
-                "--beat",
-                "--loglevel=INFO",
-                "--concurrency=2",
-                f"--schedule={settings.CELERY_BEAT_SCHEDULE_FILENAME}",
-            ],
-        )
-        web = subprocess.Popen(
-            [python, "manage.py", "runserver", f"{host}:{port}", "--noreload"],
-            cwd=settings.BASE_DIR,
-        )
-        children = [web, worker]
+        celery = [python, "-m", "celery", "-A", "salesprep"]
+        worker = [*celery, "worker", "--loglevel=INFO", "--concurrency=2"]
+        if not settings.REDIS_URL:
+            # Gossip, mingle and heartbeats broadcast through the embedded broker's exchange
+            # files, and nothing on one machine needs them (salesprep/filebroker.py).
+            worker += ["--without-gossip", "--without-mingle", "--without-heartbeat"]
+        beat = [
+            *celery,
+            "beat",
+            "--loglevel=INFO",
+            f"--schedule={settings.CELERY_BEAT_SCHEDULE_FILENAME}",
+        ]
+        web = [python, "manage.py", "runserver", f"{host}:{port}", "--noreload"]
+        group = supervise.Group(self.stdout.write, cwd=settings.BASE_DIR)
+        group.start("web server", web)
+        group.start("worker", worker)
+        group.start("beat", beat)
         broker = "Redis" if settings.REDIS_URL else "the embedded file broker"
         self.stdout.write(
             self.style.SUCCESS(
@@ -96,30 +93,20 @@ class Command(BaseCommand):
                 "Press Ctrl-C to stop."
             )
         )
-        stopping = False
+        stopping = []
 
         def stop(signum, frame):
-            nonlocal stopping
-            stopping = True
+            stopping.append(signum)
 
         signal.signal(signal.SIGINT, stop)
         signal.signal(signal.SIGTERM, stop)
         try:
-            while not stopping and all(child.poll() is None for child in children):
+            while not stopping and not group.gave_up:
+                group.restart_the_dead()
                 time.sleep(0.3)
         finally:
-            self.stdout.write("Stopping the web server and the worker…")
-            for child in children:
-                if child.poll() is None:
-                    child.terminate()
-            deadline = time.monotonic() + 15
-            for child in children:
-                try:
-                    child.wait(timeout=max(0.1, deadline - time.monotonic()))
-                except subprocess.TimeoutExpired:
-                    child.kill()
-                    child.wait()
+            self.stdout.write("Stopping the web server, the worker and beat…")
+            group.stop()
             self.stdout.write("Stopped.")
-        failed = [c for c in children if c.returncode not in (0, -signal.SIGTERM, -signal.SIGINT)]
-        if failed and not stopping:
-            raise CommandError("A demo process stopped unexpectedly; see the output above.")
+        if group.gave_up:
+            raise CommandError(f"{group.gave_up}; see the output above.")
