@@ -25,6 +25,7 @@ The exit status is 1 when anything restarted, the worker logged an error, a task
 from __future__ import annotations
 
 import argparse
+import html
 import json
 import os
 import re
@@ -155,7 +156,7 @@ class Visitor(threading.Thread):
             final = response.url.raw_path.decode()  # "/" redirects to the user's start page
             if final != path and final not in seen:
                 seen.append(final)
-            queue.extend(LINK.findall(response.text))
+            queue.extend(html.unescape(link) for link in LINK.findall(response.text))
             accounts.extend(a for a in ACCOUNT.findall(response.text) if a not in accounts)
         return seen, accounts
 

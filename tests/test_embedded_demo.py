@@ -293,5 +293,6 @@ def test_a_three_minute_soak_with_beat_every_two_seconds_keeps_everything_up(tmp
     assert summary["tasks_done"] == summary["tasks_queued"], report
     assert summary["health_checks"] >= 60 and summary["health_failures"] == 0, report
     assert summary["server_errors"] == 0, summary["statuses"]
+    assert set(summary["statuses"]) == {"200"}, summary["statuses"]  # every link it found works
     assert summary["pages"] > 100 and not summary["visitor_problems"], report
     assert summary["stop_seconds"] < 10, report
