@@ -174,7 +174,7 @@ def contact_form_response(request, account, form, *, contact) -> HttpResponse:
             return render(request, "accounts/account_detail.html#stakeholders", context)
         messages.success(request, f"Stakeholder {saved.name} {verb}.")
         return redirect(account.get_absolute_url() + "#stakeholders")
-    context = {"form": form, "account": account, "contact": contact}
+    context = {"form": form, "account": account, "contact": contact, "inline": is_partial(request)}
     if is_partial(request):
         response = render(request, "accounts/contact_form.html#contact-form", context)
         if request.method == "POST":

@@ -27,7 +27,7 @@ from callprep.briefs.panels import (
 )
 from callprep.briefs.rendering import render_markdown
 from callprep.errors import BriefError
-from callprep.evidence.context import panel_context
+from callprep.evidence.context import panel_context, shown_in_editor
 from callprep.review.context import review_facts, threads_for
 
 SECTION_PARTIALS = "briefs/_section.html"
@@ -118,7 +118,7 @@ def edit(request: HttpRequest, pk: int) -> HttpResponse:
         "call": brief.call,
         "panels": [SectionPanel.of(s, threads=threads.get(s.key, [])) for s in sections],
         "completeness": _completeness(sections),
-        "evidence": panel_context(request, brief.account, brief=brief),
+        "evidence": panel_context(request, brief.account, brief=brief, in_editor=True),
         **review_facts(brief, request.user),
     }
     return render(request, "briefs/brief_edit.html", context)
@@ -177,12 +177,15 @@ def section(request: HttpRequest, pk: int, key: str) -> HttpResponse:
     if not request.htmx:
         messages.success(request, f"{section.title} saved at {saved_at}.")
         return redirect(reverse("briefs:edit", args=[pk]) + f"#{section.anchor()}")
+    # The overview's badges and meter are updated only on the page that has them.
+    in_editor = shown_in_editor(request, section.brief)
     context = {
         "panel": SectionPanel.of(section),
         "saved_at": saved_at,
-        "completeness": completeness_after_save(section, state_before),
+        "completeness": completeness_after_save(section, state_before) if in_editor else None,
         "oob": True,
         "merged": merging,
+        "in_editor": in_editor,
     }
     if merging:
         return render(request, f"{SECTION_PARTIALS}#section-card", context)

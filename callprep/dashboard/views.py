@@ -248,7 +248,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "due_hours": due_hours(),
         "states": metrics.STATES,
     }
-    if request.htmx:
+    if request.htmx and not request.htmx.history_restore_request:  # a restore needs the page
         return render(request, f"{PAGE}#body", context)
     return render(request, PAGE, context)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import date
+from urllib.parse import urlsplit
 
 from django.http import Http404, HttpRequest
 from django.utils import timezone
@@ -137,11 +138,25 @@ def section_in_view(request: HttpRequest) -> str:
     return key if key in SectionKey.values else ""
 
 
-def panel_context(request: HttpRequest, account, *, brief=None, **extra) -> dict:
+def shown_in_editor(request: HttpRequest, brief) -> bool:
+    """Whether the panel is being drawn into the brief's editor (a region the editor's page
+    asked for), where the editor's script puts a citation's marker at the cursor. Anywhere
+    else a brief's "Cite" and "Add to brief" are plain forms that write into the section."""
+    if brief is None or not request.htmx:
+        return False
+    current = request.htmx.current_url_abs_path or ""
+    return urlsplit(current).path == brief.get_edit_url()
+
+
+def panel_context(
+    request: HttpRequest, account, *, brief=None, in_editor: bool | None = None, **extra
+) -> dict:
     """Everything the panel shows. In a brief (the editor's, or ``?brief=``) it also knows
     the section to cite into (``?section=``, else each group's own section), the versions
     the no-JavaScript forms save on, and the date of the account's previous brief."""
     brief = brief_in_view(request, account, brief)
+    if in_editor is None:
+        in_editor = shown_in_editor(request, brief)
     section_key = section_in_view(request)
     since = previous_brief_day(account, brief)
     rows = list(Evidence.objects.filter(account=account).order_by("kind", "source", "key"))
@@ -193,6 +208,8 @@ def panel_context(request: HttpRequest, account, *, brief=None, **extra) -> dict
         "section_key": section_key,
         "since": since,
         "panel_query": query,
+        # htmx cites where a script can take the answer: in the editor, or with no brief.
+        "htmx_cite": in_editor or brief is None,
         **extra,
     }
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.db import connection
 from django.test import Client
@@ -65,9 +67,16 @@ def test_the_editor_shows_every_section_with_guidance_state_and_completeness(ali
     assert f'action="/briefs/{brief.pk}/sections/business_challenges/"' in page
 
 
+def from_page(url: str) -> dict:
+    """The headers htmx sends from the page at ``url``."""
+    return {**HX, "HTTP_HX_CURRENT_URL": f"http://testserver{url}"}
+
+
 def test_an_htmx_autosave_answers_with_the_status_and_out_of_band_updates(alice_client, brief):
     response = alice_client.post(
-        section_url(brief), {"text": LONG_CHALLENGES, "base_version": "1"}, **HX
+        section_url(brief),
+        {"text": LONG_CHALLENGES, "base_version": "1"},
+        **from_page(brief.get_edit_url()),
     )
 
     body = response.content.decode()
@@ -79,6 +88,25 @@ def test_an_htmx_autosave_answers_with_the_status_and_out_of_band_updates(alice_
     assert "1 of 7 required sections complete" in body
     assert "<html" not in body
     assert response["X-Section-Version"] == "2"
+    assert section_of(brief, "business_challenges").text == LONG_CHALLENGES
+
+
+def test_an_autosave_from_the_section_page_updates_only_what_that_page_has(alice_client, brief):
+    """The stand-alone section page has no overview: no out-of-band badge or meter that htmx
+    could not place (it reports each as an error in the browser's console)."""
+    page_url = section_url(brief)
+    page = alice_client.get(page_url).content.decode()
+    response = alice_client.post(
+        page_url, {"text": LONG_CHALLENGES, "base_version": "1"}, **from_page(page_url)
+    )
+
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert 'id="version-business_challenges" hx-swap-oob="true"' in body
+    for oob_id in re.findall(r'id="([\w-]+)"[^>]*hx-swap-oob', body):
+        assert f'id="{oob_id}"' in page, oob_id
+    assert 'id="brief-completeness"' not in body
+    assert 'id="nav-state-business_challenges"' not in body
     assert section_of(brief, "business_challenges").text == LONG_CHALLENGES
 
 

@@ -159,6 +159,11 @@ def test_the_dashboard_answers_htmx_with_the_body_partial_only(
     assert b"<html" in full.content and b'id="dashboard-body"' in full.content
     assert b"<html" not in partial.content
     assert partial.content.lstrip().startswith(b'<div id="dashboard-body"')
+    # Back after the cache dropped the snapshot: htmx asks for the page and swaps the body.
+    restored = client.get(
+        reverse(DASH), period(live_now), **HX, HTTP_HX_HISTORY_RESTORE_REQUEST="true"
+    )
+    assert b"<html" in restored.content
 
 
 def test_the_page_has_no_inline_scripts_or_styles_and_accessible_charts(

@@ -4,6 +4,7 @@ section with and without JavaScript, the move since the last brief, and talking 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 
 import pytest
@@ -96,6 +97,28 @@ def test_the_panel_of_a_brief_answers_htmx_with_its_region_and_plain_requests_wi
     # Every hx-get keeps its href: the reload link and its htmx twin are the same URL.
     reload_url = url.replace("&", "&amp;")
     assert f'href="{reload_url}"' in page and f'hx-get="{reload_url}"' in page
+
+
+def test_a_brief_s_evidence_page_cites_with_plain_forms_and_the_editor_with_htmx(
+    alice_client, nw_brief, collected
+):
+    """Only the editor has the script that puts an htmx citation's marker into the text; on
+    the evidence page of a brief (and its reloads) "Cite" posts a form that writes it."""
+    url = panel_url(nw_brief)
+    page = alice_client.get(url).content.decode()
+    reloaded = alice_client.get(
+        url, **HTMX, HTTP_HX_CURRENT_URL=f"http://testserver{url}"
+    ).content.decode()
+    in_editor = alice_client.get(
+        url, **HTMX, HTTP_HX_CURRENT_URL=f"http://testserver{nw_brief.get_edit_url()}"
+    ).content.decode()
+    editor = alice_client.get(nw_brief.get_edit_url()).content.decode()
+
+    for html in (page, reloaded):
+        assert "data-cite-form" in html
+        assert not re.search(r'hx-post="/evidence/\d+/cite/"', html)
+    for html in (in_editor, editor):
+        assert re.search(r'hx-post="/evidence/\d+/cite/"', html)
 
 
 def test_the_run_progress_in_a_brief_polls_and_keeps_the_brief_in_its_links(
