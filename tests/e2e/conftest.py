@@ -34,13 +34,38 @@ def _register_context(node, context, label: str) -> None:
     contexts.append((label, context))
 
 
+# Chromium reports a blocked inline style or script in the console; the page's own
+# ``securitypolicyviolation`` event says which directive and where, so the report names both.
+CSP_LISTENER = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  console.error(`CSP violation: ${event.effectiveDirective} blocked ` +
+    `${event.blockedURI || "inline"} at ${event.sourceFile || document.URL}:${event.lineNumber}`);
+});
+"""
+
+
 def _watch(page) -> None:
-    """Collect the page's console errors in ``page.console_errors``."""
+    """Collect what the page's scripts and browser complain about.
+
+    ``page.console_errors``: console errors (CSP violations among them);
+    ``page.console_problems``: those, console warnings and uncaught exceptions, each prefixed
+    with its kind and the page's address.
+    """
     if hasattr(page, "console_errors"):
         return
     errors: list[str] = []
-    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    problems: list[str] = []
+
+    def on_console(msg) -> None:
+        if msg.type == "error":
+            errors.append(msg.text)
+        if msg.type in ("error", "warning"):
+            problems.append(f"{msg.type} on {page.url}: {msg.text}")
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda exc: problems.append(f"exception on {page.url}: {exc}"))
     page.console_errors = errors
+    page.console_problems = problems
 
 
 def _save_failure_artifacts(item, report) -> None:
@@ -113,8 +138,11 @@ def browser():
         browser.close()
 
 
-def _open_context(browser, timeout: float = 15_000):
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")
+def _open_context(browser, timeout: float = 15_000, *, javascript: bool = True):
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 900}, locale="en-US", java_script_enabled=javascript
+    )
+    context.add_init_script(CSP_LISTENER)
     context.set_default_timeout(timeout)
     context.on("page", _watch)  # pages opened later (new tabs) collect console errors too
     return context
@@ -138,11 +166,12 @@ def page(browser_context):
 @pytest.fixture
 def new_context(request, browser):
     """Open another browser context (another person at another computer), e.g. ``new_context(
-    "rep")``. Every page of it is screenshotted when the test fails; all close at teardown."""
+    "rep")``; ``javascript=False`` for a browser without scripts. Every page of it is
+    screenshotted when the test fails; all close at teardown."""
     opened = []
 
-    def open_context(label: str, *, timeout: float = 15_000):
-        context = _open_context(browser, timeout)
+    def open_context(label: str, *, timeout: float = 15_000, javascript: bool = True):
+        context = _open_context(browser, timeout, javascript=javascript)
         _register_context(request.node, context, label)
         opened.append(context)
         return context
