@@ -124,7 +124,7 @@ class Team(models.Model):
 
 
 class LoginThrottle(models.Model):
-    """Failed logins for one username from one address; a lock when they add up.
+    """Failed sign-ins for one username from one address; a lock when they add up.
 
     Keyed by the username as typed, so an unknown username is throttled exactly like a known
     one and the response gives nothing away.
@@ -139,6 +139,10 @@ class LoginThrottle(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["username", "ip_address"], name="one_throttle_per_key")
+        ]
+        # The per-address rule sums an address's recent failures (accounts/throttle.py).
+        indexes = [
+            models.Index(fields=["ip_address", "last_failure_at"], name="throttle_by_address")
         ]
 
     def __str__(self) -> str:

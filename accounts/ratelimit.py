@@ -9,7 +9,11 @@ Limits (``LIMITS``; the setting ``REQUEST_RATE_LIMITS`` overrides them by name w
 ``(limit, window seconds)``, or ``None`` for no limit):
 
 * ``csv_import``: 10 CRM CSV uploads per 10 minutes per user;
-* ``ics_import``: 10 calendar uploads per 10 minutes per user.
+* ``ics_import``: 10 calendar uploads per 10 minutes per user;
+* ``password_reset_address``: 10 password reset requests per hour per client address (more are
+  refused with a message);
+* ``password_reset_email``: 3 reset e-mails per hour per address typed (more are not sent; the
+  page says "sent" as always, so it tells nothing about accounts).
 """
 
 from __future__ import annotations
@@ -32,6 +36,8 @@ class Limit:
 LIMITS: dict[str, Limit] = {
     "csv_import": Limit(10, 600),
     "ics_import": Limit(10, 600),
+    "password_reset_address": Limit(10, 3600),
+    "password_reset_email": Limit(3, 3600),
 }
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import re
 
+from django.conf import settings
 from django.db.models import F
 from django.http import HttpRequest
 
@@ -21,12 +23,52 @@ def clean(text: str, limit: int = 500) -> str:
     return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)[:limit]
 
 
+def _trusted_networks() -> tuple:
+    raw = tuple(getattr(settings, "TRUSTED_PROXIES", ()) or ())
+    if _networks_cache.get("raw") != raw:
+        _networks_cache.update(raw=raw, networks=tuple(ipaddress.ip_network(n) for n in raw))
+    return _networks_cache["networks"]
+
+
+_networks_cache: dict = {}
+
+
+def _address(text: str):
+    try:
+        return ipaddress.ip_address(text.strip())
+    except ValueError:
+        return None
+
+
 def client_ip(request: HttpRequest | None) -> str | None:
-    # Only REMOTE_ADDR, which gunicorn sets from the socket: a client cannot choose its own
-    # address with a forwarded-for header, neither for the audit trail nor the login throttle.
+    """The client's address, for the audit trail and the sign-in throttle.
+
+    The socket's address (``REMOTE_ADDR``), unless it is one of the ``TRUSTED_PROXIES``: then
+    ``X-Forwarded-For`` is read from the right, each trusted proxy's hop skipped, and the first
+    address no trusted proxy owns is the client. Without trusted proxies no header is believed,
+    so a client cannot choose its own address.
+    """
     if request is None:
         return None
-    return request.META.get("REMOTE_ADDR") or None
+    remote = _address(request.META.get("REMOTE_ADDR") or "")
+    if remote is None:
+        return None
+    networks = _trusted_networks()
+
+    def trusted(address) -> bool:
+        return any(address in network for network in networks)
+
+    client = remote
+    if trusted(remote):
+        hops = (request.META.get("HTTP_X_FORWARDED_FOR") or "").split(",")
+        for hop in reversed(hops):
+            address = _address(hop)
+            if address is None:
+                break  # a hop we cannot read: believe nothing beyond it
+            client = address
+            if not trusted(address):
+                break
+    return str(client)
 
 
 def record(

@@ -1,8 +1,22 @@
 from celery import shared_task
 
-from accounts import throttle
+from accounts import signin, throttle
 
 
 @shared_task
 def prune_login_throttles() -> int:
     return throttle.prune()
+
+
+@shared_task(
+    soft_time_limit=30,
+    time_limit=60,
+    max_retries=5,
+    autoretry_for=(OSError,),
+    retry_backoff=30,
+    retry_backoff_max=600,
+    retry_jitter=True,
+)
+def send_password_reset(email: str, *, domain: str, use_https: bool) -> None:
+    """Send a password reset link; retried with backoff while the mail server is down."""
+    signin.send_reset_mail(email, domain=domain, use_https=use_https)

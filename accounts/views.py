@@ -8,43 +8,53 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
-from accounts import security, throttle
-from accounts.models import AuditKind
-
-
-def client_ip(request: HttpRequest) -> str:
-    # The throttle needs an address; the audit trail's helper may find none.
-    return security.client_ip(request) or "0.0.0.0"  # noqa: S104
+from accounts import ratelimit, throttle
+from accounts.signin import ResetRequestForm, SignInForm
 
 
 class ThrottledLoginView(auth_views.LoginView):
-    """Django's login view, refusing a username+address that failed too often."""
+    """Django's login view with the throttled form: a refused attempt answers 429."""
 
     template_name = "registration/login.html"
     redirect_authenticated_user = True
-
-    def post(self, request, *args, **kwargs):
-        username = request.POST.get("username", "")
-        lock = throttle.lock_for(username, client_ip(request))
-        if lock:
-            security.record(AuditKind.LOGIN_LOCKED, request=request, username=username, status=429)
-            form = self.get_form()
-            form.errors.clear()
-            form.add_error(
-                None,
-                "Too many failed sign-in attempts. "
-                f"Try again in {lock.minutes_left()} minute(s), or reset your password.",
-            )
-            return self.render_to_response(self.get_context_data(form=form), status=429)
-        return super().post(request, *args, **kwargs)
+    form_class = SignInForm
 
     def form_invalid(self, form):
-        throttle.record_failure(self.request.POST.get("username", ""), client_ip(self.request))
-        return super().form_invalid(form)
+        response = super().form_invalid(form)
+        if form.refusal:
+            response.status_code = 429
+            response["Retry-After"] = str(form.refusal.seconds)
+        return response
 
     def form_valid(self, form):
-        throttle.record_success(form.get_user().get_username(), client_ip(self.request))
-        return super().form_valid(form)
+        response = super().form_valid(form)
+        throttle.remember_browser(self.request, response, form.get_user().get_username())
+        return response
+
+
+class ResetRequestView(auth_views.PasswordResetView):
+    form_class = ResetRequestForm
+    email_template_name = "registration/password_reset_email.txt"
+    html_email_template_name = "registration/password_reset_email.html"
+    subject_template_name = "registration/password_reset_subject.txt"
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "request": self.request}
+
+    def form_invalid(self, form):
+        response = super().form_invalid(form)
+        if form.retry_after:
+            response = ratelimit.too_many(response, form.retry_after)
+        return response
+
+
+class ResetConfirmView(auth_views.PasswordResetConfirmView):
+    """Setting a new password from the e-mailed link also lifts the sign-in throttle's locks."""
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        throttle.lift(form.user.get_username())
+        return response
 
 
 login_view = login_not_required(ThrottledLoginView.as_view())

@@ -6,6 +6,7 @@ variable, not silently fall back to a default.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlsplit
@@ -54,6 +55,20 @@ def env_list(name: str, default: list[str] | None = None) -> list[str]:
     if raw is None:
         return list(default or [])
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def env_networks(name: str) -> list[str]:
+    """A comma-separated list of IP addresses or networks (``10.0.0.0/8``), checked."""
+    networks = []
+    for item in env_list(name):
+        try:
+            networks.append(str(ipaddress.ip_network(item, strict=False)))
+        except ValueError:
+            raise ImproperlyConfiguredEnv(
+                f"{name} holds {item!r}, which is not an IP address or network "
+                "(e.g. 10.0.0.5 or 10.0.0.0/8)."
+            ) from None
+    return networks
 
 
 def parse_database_url(url: str, *, base_dir: Path) -> dict:

@@ -9,7 +9,14 @@ from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
-from salesprep.env import env_bool, env_int, env_list, env_str, parse_database_url
+from salesprep.env import (
+    env_bool,
+    env_int,
+    env_list,
+    env_networks,
+    env_str,
+    parse_database_url,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("SALESPREP_VAR_DIR", str(BASE_DIR / "var")))
@@ -101,9 +108,19 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-# Login throttling: this many failures for one username from one address lock it out.
+# The sign-in throttle (accounts/throttle.py), one for every door: this many failures for one
+# username from one address lock that pair out for LOGIN_LOCKOUT; this many failures from one
+# address, whatever the usernames, lock the address out; from LOGIN_USER_FAILURE_LIMIT failures
+# for a username from anywhere, each further attempt from a browser that never signed in as that
+# user waits twice as long as the last, at most LOGIN_USER_MAX_DELAY.
 LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
+LOGIN_USER_FAILURE_LIMIT = env_int("LOGIN_USER_FAILURE_LIMIT", 10, minimum=1)
+LOGIN_ADDRESS_FAILURE_LIMIT = env_int("LOGIN_ADDRESS_FAILURE_LIMIT", 50, minimum=1)
 LOGIN_LOCKOUT = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15, minimum=1))
+LOGIN_USER_MAX_DELAY = timedelta(seconds=env_int("LOGIN_USER_MAX_DELAY_SECONDS", 60, minimum=1))
+# Proxies whose X-Forwarded-For is believed (addresses or networks). Empty: no header is
+# trusted and the client is the socket's address (REMOTE_ADDR).
+TRUSTED_PROXIES = env_networks("TRUSTED_PROXIES")
 
 # Sessions live in the database so that logout ends them on the server, read through the cache
 # (Redis, or the embedded file cache, both shared by every process) so that a request does not

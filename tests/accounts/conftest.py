@@ -5,9 +5,11 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.core.cache import cache
 from django.utils import timezone
 
 from accounts.models import Account, BuyingRole, Contact, Team
+from salesprep.celery import app as celery_app
 
 
 @pytest.fixture
@@ -73,3 +75,29 @@ def make_call():
 
 def htmx(**headers):
     return {"HTTP_HX_REQUEST": "true", **headers}
+
+
+@pytest.fixture(autouse=True)
+def fresh_reset_limits():
+    """The reset limits live in the shared cache: start each test with none counted."""
+    keys = []
+    for name, key in [
+        ("password_reset_email", "alice@example.com"),
+        ("password_reset_email", "ada@example.com"),
+        ("password_reset_address", "127.0.0.1"),
+        ("password_reset_address", "198.51.100.30"),
+    ]:
+        keys += [f"ratelimit:{name}:{key}:start", f"ratelimit:{name}:{key}:count"]
+    cache.delete_many(keys)
+    yield
+    cache.delete_many(keys)
+
+
+@pytest.fixture
+def eager_tasks():
+    """The worker's task runs in-process, so its e-mail reaches Django's test outbox."""
+    previous = celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates
+    celery_app.conf.task_always_eager = True
+    celery_app.conf.task_eager_propagates = True
+    yield
+    celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates = previous

@@ -132,8 +132,11 @@ def test_password_reset_pages_render_for_anonymous_users(client, db, url):
     assert client.get(url).status_code == 200
 
 
-def test_password_reset_sends_a_link_that_sets_a_new_password(client, alice, mailoutbox):
-    client.post("/auth/password/reset/", {"email": "alice@example.com"})
+def test_password_reset_sends_a_link_that_sets_a_new_password(
+    client, alice, mailoutbox, eager_tasks, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/auth/password/reset/", {"email": "alice@example.com"})
     assert len(mailoutbox) == 1
     body = mailoutbox[0].body
     link = next(line for line in body.splitlines() if "/auth/password/reset/" in line)
@@ -151,9 +154,10 @@ def test_password_reset_sends_a_link_that_sets_a_new_password(client, alice, mai
 
 
 def test_password_reset_for_an_unknown_address_says_the_same_and_sends_nothing(
-    client, db, mailoutbox
+    client, db, mailoutbox, eager_tasks, django_capture_on_commit_callbacks
 ):
-    response = client.post("/auth/password/reset/", {"email": "nobody@example.com"})
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post("/auth/password/reset/", {"email": "nobody@example.com"})
     assert response.status_code == 302
     assert mailoutbox == []
 

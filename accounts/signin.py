@@ -1,0 +1,130 @@
+"""The forms of every password door: our sign-in page, the Django admin's login and the
+password reset. Each goes through the one throttle (accounts/throttle.py) before it checks
+anything, so no door is easier to guess through than another.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.template.loader import render_to_string
+
+from accounts import ratelimit, security, throttle
+from accounts.models import AuditKind
+
+
+class ThrottledMixin:
+    """Refuse a throttled attempt before the password is checked; count failures."""
+
+    refusal: throttle.Refusal | None = None
+
+    def clean(self):
+        username = self.data.get("username", "")
+        self.refusal = throttle.check(self.request, username)
+        if self.refusal:
+            security.record(
+                AuditKind.LOGIN_LOCKED,
+                request=self.request,
+                username=username,
+                status=429,
+                detail=self.refusal.rule,
+            )
+            raise forms.ValidationError(self.refusal.message(), code="throttled")
+        try:
+            cleaned = super().clean()
+        except forms.ValidationError:
+            throttle.failed(self.request, username)
+            raise
+        if self.get_user() is not None:  # None when a field was left empty
+            throttle.succeeded(self.request, self.get_user().get_username())
+        return cleaned
+
+
+class SignInForm(ThrottledMixin, AuthenticationForm):
+    pass
+
+
+class AdminSignInForm(ThrottledMixin, AdminAuthenticationForm):
+    pass
+
+
+class ResetRequestForm(PasswordResetForm):
+    """Django's reset form, limited per address and per e-mail, sending from the worker.
+
+    Too many requests from one address are refused with a message (that tells nothing about
+    any account). Past the per-address limit for one e-mail the form says "sent" as always but
+    sends nothing, so nobody can flood a mailbox. The mail itself is sent by the worker, which
+    retries when the mail server is down; the request never waits for it.
+    """
+
+    def __init__(self, *args, request=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.request = request
+        self.retry_after = 0
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.errors:
+            return cleaned
+        wait = ratelimit.hit("password_reset_address", throttle.client_address(self.request))
+        if wait:
+            self.retry_after = wait
+            raise forms.ValidationError(
+                "Too many password reset requests from your network address. "
+                f"Try again in {ratelimit.wait_text(wait)}.",
+                code="throttled",
+            )
+        return cleaned
+
+    def save(self, *, domain_override=None, use_https=False, request=None, **kwargs):
+        email = self.cleaned_data["email"]
+        if ratelimit.hit("password_reset_email", email.strip().lower()):
+            return
+        if domain_override is None and request is not None:
+            domain_override = request.get_host()
+        from accounts.tasks import send_password_reset
+
+        transaction.on_commit(
+            lambda: send_password_reset.delay(email, domain=domain_override, use_https=use_https)
+        )
+
+
+class _WorkerResetForm(PasswordResetForm):
+    """Django's reset form as the worker uses it: a mail server error is raised, not only
+    logged, so that the task retries it."""
+
+    def send_mail(
+        self,
+        subject_template_name,
+        email_template_name,
+        context,
+        from_email,
+        to_email,
+        html_email_template_name=None,
+    ):
+        subject = " ".join(render_to_string(subject_template_name, context).split())
+        body = render_to_string(email_template_name, context)
+        message = EmailMultiAlternatives(subject[:200], body, from_email, [to_email])
+        if html_email_template_name is not None:
+            message.attach_alternative(
+                render_to_string(html_email_template_name, context), "text/html"
+            )
+        message.send()
+
+
+def send_reset_mail(email: str, *, domain: str, use_https: bool) -> None:
+    """Send the reset link for ``email`` (from the worker), with Django's tokens and our
+    templates; an error of the mail server is raised for the task to retry."""
+    form = _WorkerResetForm({"email": email})
+    if not form.is_valid():
+        return
+    form.save(
+        domain_override=domain,
+        use_https=use_https,
+        subject_template_name="registration/password_reset_subject.txt",
+        email_template_name="registration/password_reset_email.txt",
+        html_email_template_name="registration/password_reset_email.html",
+    )
