@@ -1,12 +1,16 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
-from accounts import views
+from accounts import mfa_views, views
 
 urlpatterns = [
     path("login/", views.login_view, name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("profile/", views.profile, name="profile"),
+    path("two-step/", mfa_views.verify, name="mfa_verify"),
+    path("two-step/setup/", mfa_views.setup, name="mfa_setup"),
+    path("two-step/recovery-codes/", mfa_views.recovery_codes, name="mfa_recovery_codes"),
+    path("two-step/off/", mfa_views.disable, name="mfa_disable"),
     path(
         "password/change/",
         auth_views.PasswordChangeView.as_view(success_url=reverse_lazy("password_change_done")),

@@ -159,6 +159,28 @@ class LoginThrottle(models.Model):
         return max(1, -(-int((self.locked_until - now) / timedelta(seconds=1)) // 60))
 
 
+class RecoveryCode(models.Model):
+    """A one-time code that stands in for the authenticator app (accounts/mfa.py).
+
+    Only a hash is kept; the codes are shown once, when they are made.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="recovery_codes"
+    )
+    code_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "code_hash"], name="one_recovery_code_per_hash")
+        ]
+
+    def __str__(self) -> str:
+        return f"recovery code of {self.user_id}{' (used)' if self.used_at else ''}"
+
+
 # --- Customer accounts and their stakeholders --------------------------------------------------
 
 
@@ -214,6 +236,8 @@ class AuditKind(models.TextChoices):
     LOGIN = "login", "Signed in"
     LOGIN_FAILED = "login_failed", "Sign-in failed"
     LOGIN_LOCKED = "login_locked", "Sign-in refused (locked)"
+    MFA_ENABLED = "mfa_enabled", "Two-step sign-in turned on"
+    MFA_DISABLED = "mfa_disabled", "Two-step sign-in turned off"
     LOGOUT = "logout", "Signed out"
     ACCESS_REFUSED = "access_refused", "Access refused"
     SESSIONS_REVOKED = "sessions_revoked", "Sessions ended"

@@ -1,16 +1,24 @@
-"""The forms of every password door: our sign-in page, the Django admin's login and the
-password reset. Each goes through the one throttle (accounts/throttle.py) before it checks
-anything, so no door is easier to guess through than another.
+"""The forms of the password doors: the sign-in page (the Django admin's login sends people
+there too) and the password reset. Each goes through the one throttle (accounts/throttle.py)
+before it checks anything, so no door is easier to guess through than another.
 """
 
 from __future__ import annotations
 
+import time
+
 from django import forms
-from django.contrib.admin.forms import AdminAuthenticationForm
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth import login as auth_login
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
 from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 
 from accounts import ratelimit, security, throttle
 from accounts.models import AuditKind
@@ -44,10 +52,6 @@ class ThrottledMixin:
 
 
 class SignInForm(ThrottledMixin, AuthenticationForm):
-    pass
-
-
-class AdminSignInForm(ThrottledMixin, AdminAuthenticationForm):
     pass
 
 
@@ -128,3 +132,44 @@ def send_reset_mail(email: str, *, domain: str, use_https: bool) -> None:
         email_template_name="registration/password_reset_email.txt",
         html_email_template_name="registration/password_reset_email.html",
     )
+
+
+# --- The steps of a password sign-in ------------------------------------------------------
+
+PENDING = "mfa_pending"
+SIGNIN_METHOD = "signin_method"  # "password", "password+mfa" or "sso"
+
+
+def safe_next(request: HttpRequest, url: str | None) -> str:
+    if url and url_has_allowed_host_and_scheme(
+        url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return url
+    return reverse(settings.LOGIN_REDIRECT_URL)
+
+
+def begin(request: HttpRequest, user, next_url: str | None) -> HttpResponse:
+    """The password was right and the user has an authenticator: ask for a code next."""
+    request.session.cycle_key()
+    request.session[PENDING] = {
+        "user": user.pk,
+        "backend": user.backend,
+        "next": safe_next(request, next_url),
+        "at": time.time(),
+    }
+    return redirect("mfa_verify")
+
+
+def pending_user(request: HttpRequest):
+    pending = request.session.get(PENDING)
+    if not pending or time.time() - pending.get("at", 0) > settings.MFA_PENDING_SECONDS:
+        request.session.pop(PENDING, None)
+        return None, None
+    user = get_user_model()._default_manager.filter(pk=pending["user"], is_active=True).first()
+    return user, pending
+
+
+def finish(request: HttpRequest, user, *, method: str, backend: str | None = None):
+    """Sign ``user`` in; ``method`` is kept in the session for the MFA requirement."""
+    auth_login(request, user, backend=backend)
+    request.session[SIGNIN_METHOD] = method

@@ -3,12 +3,14 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.http import urlencode
 from django.views.decorators.http import require_http_methods
 
-from accounts import ratelimit, throttle
+from accounts import mfa, ratelimit, signin, throttle
 from accounts.signin import ResetRequestForm, SignInForm
 
 
@@ -27,8 +29,12 @@ class ThrottledLoginView(auth_views.LoginView):
         return response
 
     def form_valid(self, form):
+        user = form.get_user()
+        if mfa.is_enrolled(user):
+            return signin.begin(self.request, user, self.get_redirect_url())
         response = super().form_valid(form)
-        throttle.remember_browser(self.request, response, form.get_user().get_username())
+        self.request.session[signin.SIGNIN_METHOD] = "password"
+        throttle.remember_browser(self.request, response, user.get_username())
         return response
 
 
@@ -58,6 +64,21 @@ class ResetConfirmView(auth_views.PasswordResetConfirmView):
 
 
 login_view = login_not_required(ThrottledLoginView.as_view())
+
+
+@login_not_required
+@require_http_methods(["GET", "POST"])
+def admin_login(request: HttpRequest) -> HttpResponse:
+    """The Django admin's login page: our sign-in page (the throttle, the code step) does it.
+
+    Signed in without access to the admin, the user is told so rather than sent in a loop.
+    """
+    next_url = request.GET.get("next") or reverse("admin:index")
+    if request.user.is_authenticated:
+        if request.user.is_active and request.user.is_staff:
+            return redirect(signin.safe_next(request, next_url))
+        raise PermissionDenied("Your account has no access to the administration.")
+    return redirect(f"{reverse('login')}?{urlencode({'next': next_url})}")
 
 
 @require_http_methods(["GET"])
@@ -90,5 +111,14 @@ def profile(request: HttpRequest) -> HttpResponse:
         messages.success(request, "Your time zone is saved.")
         return redirect("profile")
     status = 400 if form.errors else 200
-    context = {"teams": user.teams.all(), "managed": user.managed_teams.all(), "form": form}
+    context = {
+        "teams": user.teams.all(),
+        "managed": user.managed_teams.all(),
+        "form": form,
+        "mfa": {
+            "enrolled": mfa.is_enrolled(user),
+            "required": mfa.is_required(user),
+            "codes_left": mfa.recovery_codes_left(user),
+        },
+    }
     return render(request, "accounts/profile.html", context, status=status)

@@ -44,6 +44,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_htmx",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "accounts",
     "callprep",
 ]
@@ -59,6 +61,7 @@ MIDDLEWARE = [
     "accounts.middleware.ViewerTimeZoneMiddleware",
     "accounts.middleware.AuditRefusedAccessMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "accounts.middleware.MFARequiredMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -121,6 +124,12 @@ LOGIN_USER_MAX_DELAY = timedelta(seconds=env_int("LOGIN_USER_MAX_DELAY_SECONDS",
 # Proxies whose X-Forwarded-For is believed (addresses or networks). Empty: no header is
 # trusted and the client is the socket's address (REMOTE_ADDR).
 TRUSTED_PROXIES = env_networks("TRUSTED_PROXIES")
+# Two-step sign-in (accounts/mfa.py): users with one of these roles must set up an
+# authenticator app before they can use SalesPrep. Admins must, by default, when DEBUG is off.
+MFA_REQUIRED_ROLES = env_list("MFA_REQUIRED_ROLES", [] if DEBUG else ["Admin"])
+OTP_TOTP_ISSUER = "SalesPrep"
+# A password sign-in waiting for its second step is forgotten after this many seconds.
+MFA_PENDING_SECONDS = 300
 
 # Sessions live in the database so that logout ends them on the server, read through the cache
 # (Redis, or the embedded file cache, both shared by every process) so that a request does not

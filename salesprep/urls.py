@@ -2,13 +2,10 @@ from django.contrib import admin
 from django.urls import include, path
 
 from accounts import views as account_views
-from accounts.signin import AdminSignInForm
 from callprep import views as callprep_views
 
 admin.site.site_header = "SalesPrep administration"
 admin.site.site_title = "SalesPrep admin"
-# The admin's login goes through the same sign-in throttle as ours (accounts/signin.py).
-admin.site.login_form = AdminSignInForm
 
 urlpatterns = [
     path("", account_views.home, name="home"),
@@ -18,5 +15,7 @@ urlpatterns = [
     path("evidence/", include("callprep.evidence.urls")),
     path("", include("callprep.urls")),
     path("briefs/", include("callprep.briefs.urls")),
+    # The admin's login is our sign-in page: one throttle, one code step (accounts/views.py).
+    path("admin/login/", account_views.admin_login, name="admin_login"),
     path("admin/", admin.site.urls),
 ]

@@ -1,4 +1,5 @@
-"""Every page but the login, password-reset pages and /healthz sends anonymous users to login."""
+"""Every page but the login (and its code step), password-reset pages and /healthz sends
+anonymous users to login."""
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
@@ -10,6 +11,8 @@ PUBLIC = {
     "password_reset_done",
     "password_reset_confirm",
     "password_reset_complete",
+    "mfa_verify",  # the code step after a right password; nothing without that step
+    "admin_login",  # sends the visitor to the login page
 }
 
 

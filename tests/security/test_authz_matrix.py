@@ -281,6 +281,22 @@ MATRIX: dict[str, tuple[str, str]] = {
         "login ok    ok    ok    ok    ok    ok    ok",
         "login ok    ok    ok    ok    ok    ok    ok",
     ),
+    # The admin's login sends people to ours; signed in without admin access: told so.
+    "admin_login": (
+        "login 403   403   403   403   403   403   ok",
+        "login 403   403   403   403   403   403   ok",
+    ),
+    # The code step of a sign-in: without a password step first, back to the login page.
+    "mfa_verify": (
+        "login login login login login login login login",
+        "login login login login login login login login",
+    ),
+    "mfa_setup": (
+        "login ok    ok    ok    ok    ok    ok    ok",
+        "login ok    ok    ok    ok    ok    ok    ok",
+    ),
+    "mfa_recovery_codes": (NO_GET, "login ok    ok    ok    ok    ok    ok    ok"),
+    "mfa_disable": (NO_GET, "login ok    ok    ok    ok    ok    ok    ok"),
 }
 
 # Routes whose allowed POST must change the tables (for the first role with "ok"): proof that
