@@ -267,3 +267,10 @@ def test_a_single_sign_on_session_is_left_to_the_identity_provider(client, ada, 
     session["signin_method"] = "sso"
     session.save()
     assert client.get("/admin/").status_code == 200
+
+
+def test_a_misspelt_required_role_stops_start_up(tmp_path):
+    env = project_env(MFA_REQUIRED_ROLES="Admin,Admins", SALESPREP_VAR_DIR=str(tmp_path))
+    result = manage("check", env=env)
+    assert result.returncode != 0
+    assert "MFA_REQUIRED_ROLES names 'Admins', which is not a role." in result.stderr
