@@ -7,4 +7,11 @@ class AccountsConfig(AppConfig):
     verbose_name = "People, teams and customer accounts"
 
     def ready(self) -> None:
-        from accounts import signals  # noqa: F401 - connects the audit and revocation receivers
+        from django.core import checks
+
+        from accounts import (
+            signals,  # noqa: F401 - connects the audit and revocation receivers
+            sso,
+        )
+
+        checks.register(sso.check_settings)

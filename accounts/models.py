@@ -214,6 +214,8 @@ class AuditKind(models.TextChoices):
     LOGIN = "login", "Signed in"
     LOGIN_FAILED = "login_failed", "Sign-in failed"
     LOGIN_LOCKED = "login_locked", "Sign-in refused (locked)"
+    SSO_LOGIN = "sso_login", "Signed in by single sign-on"
+    SSO_REFUSED = "sso_refused", "Single sign-on refused"
     LOGOUT = "logout", "Signed out"
     ACCESS_REFUSED = "access_refused", "Access refused"
     SESSIONS_REVOKED = "sessions_revoked", "Sessions ended"

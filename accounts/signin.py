@@ -12,7 +12,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.template.loader import render_to_string
 
-from accounts import ratelimit, security, throttle
+from accounts import ratelimit, security, sso, throttle
 from accounts.models import AuditKind
 
 
@@ -33,6 +33,15 @@ class ThrottledMixin:
                 detail=self.refusal.rule,
             )
             raise forms.ValidationError(self.refusal.message(), code="throttled")
+        if not sso.password_signin_allowed(username):
+            # PASSWORD_SIGNIN=break-glass: the password is not even checked, so nothing counts.
+            security.record(
+                AuditKind.LOGIN_FAILED,
+                request=self.request,
+                username=username,
+                detail="password sign-in is off for this user",
+            )
+            raise forms.ValidationError(sso.password_signin_off_message(), code="password_off")
         try:
             cleaned = super().clean()
         except forms.ValidationError:

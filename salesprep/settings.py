@@ -11,8 +11,11 @@ from django.utils.csp import CSP
 
 from salesprep.env import (
     env_bool,
+    env_choice,
     env_int,
+    env_issuer_url,
     env_list,
+    env_mapping,
     env_networks,
     env_str,
     parse_database_url,
@@ -121,6 +124,31 @@ LOGIN_USER_MAX_DELAY = timedelta(seconds=env_int("LOGIN_USER_MAX_DELAY_SECONDS",
 # Proxies whose X-Forwarded-For is believed (addresses or networks). Empty: no header is
 # trusted and the client is the socket's address (REMOTE_ADDR).
 TRUSTED_PROXIES = env_networks("TRUSTED_PROXIES")
+
+# Single sign-on with OpenID Connect (accounts/sso.py), off until an issuer and a client id are
+# set. Endpoints and keys come from the issuer's discovery document. Accounts are matched by
+# verified e-mail; OIDC_GROUP_ROLES / OIDC_GROUP_TEAMS ("group=Role,...") replace the mapped
+# roles and team memberships from the groups claim on every sign-in.
+OIDC_PROVIDER_NAME = env_str("OIDC_PROVIDER_NAME", "SSO").strip() or "SSO"
+OIDC_ISSUER_URL = env_issuer_url("OIDC_ISSUER_URL")
+OIDC_CLIENT_ID = env_str("OIDC_CLIENT_ID").strip()
+OIDC_CLIENT_SECRET = env_str("OIDC_CLIENT_SECRET")
+OIDC_SCOPES = " ".join(env_str("OIDC_SCOPES", "openid email profile").split())
+if "openid" not in OIDC_SCOPES.split():
+    raise ImproperlyConfigured(f"OIDC_SCOPES={OIDC_SCOPES!r} must include openid.")
+OIDC_GROUPS_CLAIM = env_str("OIDC_GROUPS_CLAIM", "groups").strip() or "groups"
+OIDC_GROUP_ROLES = env_mapping("OIDC_GROUP_ROLES")
+OIDC_GROUP_TEAMS = env_mapping("OIDC_GROUP_TEAMS")
+OIDC_CREATE_USERS = env_bool("OIDC_CREATE_USERS", False)
+OIDC_TIMEOUT_SECONDS = env_int("OIDC_TIMEOUT_SECONDS", 10, minimum=1)
+# "all": everyone may sign in with a password; "break-glass": only BREAK_GLASS_USERS may (on our
+# page and the admin's), everyone else signs in with single sign-on.
+PASSWORD_SIGNIN = env_choice("PASSWORD_SIGNIN", "all", ("all", "break-glass"))
+BREAK_GLASS_USERS = env_list("BREAK_GLASS_USERS")
+if PASSWORD_SIGNIN != "all" and not (OIDC_ISSUER_URL and OIDC_CLIENT_ID):  # noqa: S105
+    raise ImproperlyConfigured(
+        "PASSWORD_SIGNIN=break-glass needs single sign-on: set OIDC_ISSUER_URL and OIDC_CLIENT_ID."
+    )
 
 # Sessions live in the database so that logout ends them on the server, read through the cache
 # (Redis, or the embedded file cache, both shared by every process) so that a request does not

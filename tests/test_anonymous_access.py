@@ -10,6 +10,9 @@ PUBLIC = {
     "password_reset_done",
     "password_reset_confirm",
     "password_reset_complete",
+    # Single sign-on's button and callback (404 while it is not configured).
+    "sso_start",
+    "sso_callback",
 }
 
 
