@@ -9,8 +9,12 @@ class AccountsConfig(AppConfig):
     def ready(self) -> None:
         from django.core import checks
 
-        from accounts import signals  # noqa: F401 - connects the audit and revocation receivers
+        from accounts import (
+            signals,  # noqa: F401 - connects the audit and revocation receivers
+            sso,
+        )
 
+        checks.register(sso.check_settings)
         checks.register(check_mfa_roles)
 
 

@@ -5,6 +5,8 @@ from accounts import mfa_views, views
 
 urlpatterns = [
     path("login/", views.login_view, name="login"),
+    path("sso/start/", views.sso_start, name="sso_start"),
+    path("sso/callback/", views.sso_callback, name="sso_callback"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("profile/", views.profile, name="profile"),
     path("two-step/", mfa_views.verify, name="mfa_verify"),

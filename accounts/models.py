@@ -238,6 +238,8 @@ class AuditKind(models.TextChoices):
     LOGIN_LOCKED = "login_locked", "Sign-in refused (locked)"
     MFA_ENABLED = "mfa_enabled", "Two-step sign-in turned on"
     MFA_DISABLED = "mfa_disabled", "Two-step sign-in turned off"
+    SSO_LOGIN = "sso_login", "Signed in by single sign-on"
+    SSO_REFUSED = "sso_refused", "Single sign-on refused"
     LOGOUT = "logout", "Signed out"
     ACCESS_REFUSED = "access_refused", "Access refused"
     SESSIONS_REVOKED = "sessions_revoked", "Sessions ended"

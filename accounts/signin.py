@@ -20,7 +20,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from accounts import ratelimit, security, throttle
+from accounts import ratelimit, security, sso, throttle
 from accounts.models import AuditKind
 
 
@@ -41,6 +41,15 @@ class ThrottledMixin:
                 detail=self.refusal.rule,
             )
             raise forms.ValidationError(self.refusal.message(), code="throttled")
+        if not sso.password_signin_allowed(username):
+            # PASSWORD_SIGNIN=break-glass: the password is not even checked, so nothing counts.
+            security.record(
+                AuditKind.LOGIN_FAILED,
+                request=self.request,
+                username=username,
+                detail="password sign-in is off for this user",
+            )
+            raise forms.ValidationError(sso.password_signin_off_message(), code="password_off")
         try:
             cleaned = super().clean()
         except forms.ValidationError:

@@ -1,16 +1,17 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.views.decorators.http import require_http_methods
 
-from accounts import mfa, ratelimit, signin, throttle
+from accounts import mfa, ratelimit, signin, sso, throttle
 from accounts.signin import ResetRequestForm, SignInForm
 
 
@@ -20,6 +21,11 @@ class ThrottledLoginView(auth_views.LoginView):
     template_name = "registration/login.html"
     redirect_authenticated_user = True
     form_class = SignInForm
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["sso_name"] = sso.provider_name() if sso.enabled() else ""
+        return context
 
     def form_invalid(self, form):
         response = super().form_invalid(form)
@@ -79,6 +85,49 @@ def admin_login(request: HttpRequest) -> HttpResponse:
             return redirect(signin.safe_next(request, next_url))
         raise PermissionDenied("Your account has no access to the administration.")
     return redirect(f"{reverse('login')}?{urlencode({'next': next_url})}")
+
+
+def _sso_refused(request: HttpRequest, refusal: sso.Refused) -> HttpResponse:
+    """The sign-in page, saying why single sign-on did not sign you in."""
+    context = {
+        "form": SignInForm(request),
+        "next": "",
+        "sso_name": sso.provider_name(),
+        "sso_error": refusal.message,
+    }
+    response = render(request, "registration/login.html", context, status=refusal.status)
+    if refusal.retry_after:
+        response["Retry-After"] = str(refusal.retry_after)
+    return response
+
+
+@login_not_required
+@require_http_methods(["GET"])
+def sso_start(request: HttpRequest) -> HttpResponse:
+    """The "Sign in with …" button: off to the provider (404 while single sign-on is off)."""
+    if not sso.enabled():
+        raise Http404("Single sign-on is not configured.")
+    if request.user.is_authenticated:
+        return redirect(settings.LOGIN_REDIRECT_URL)
+    try:
+        return redirect(sso.authorization_url(request, request.GET.get("next", "")))
+    except sso.Refused as refusal:
+        return _sso_refused(request, refusal)
+
+
+@login_not_required
+@require_http_methods(["GET"])
+def sso_callback(request: HttpRequest) -> HttpResponse:
+    """Where the provider sends the browser back: signed in, or the sign-in page saying why not."""
+    if not sso.enabled():
+        raise Http404("Single sign-on is not configured.")
+    try:
+        user, next_url = sso.complete(request)
+    except sso.Refused as refusal:
+        return _sso_refused(request, refusal)
+    response = redirect(next_url or settings.LOGIN_REDIRECT_URL)
+    throttle.remember_browser(request, response, sso.throttle_key(user.email))
+    return response
 
 
 @require_http_methods(["GET"])

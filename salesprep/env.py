@@ -57,6 +57,40 @@ def env_list(name: str, default: list[str] | None = None) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
+def env_mapping(name: str) -> dict[str, str]:
+    """A comma-separated list of ``key=value`` pairs (``sales-reps=Rep,east-sales=East``)."""
+    mapping = {}
+    for item in env_list(name):
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip() or not value.strip():
+            raise ImproperlyConfiguredEnv(
+                f"{name} holds {item!r}; write pairs like group=value, separated by commas."
+            )
+        mapping[key.strip()] = value.strip()
+    return mapping
+
+
+def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    value = os.environ.get(name, default).strip().lower() or default
+    if value not in choices:
+        raise ImproperlyConfiguredEnv(f"{name}={value!r} is not one of {', '.join(choices)}.")
+    return value
+
+
+def env_issuer_url(name: str) -> str:
+    """An OpenID Connect issuer: https, or plain http on this machine only (a test provider)."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return ""
+    parts = urlsplit(raw)
+    loopback = parts.hostname in {"localhost", "127.0.0.1", "::1"}
+    if not parts.hostname or not (parts.scheme == "https" or (parts.scheme == "http" and loopback)):
+        raise ImproperlyConfiguredEnv(
+            f"{name}={raw!r} is not an https:// URL (such as https://login.example.com/realms/x)."
+        )
+    return raw.rstrip("/")
+
+
 def env_networks(name: str) -> list[str]:
     """A comma-separated list of IP addresses or networks (``10.0.0.0/8``), checked."""
     networks = []

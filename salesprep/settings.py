@@ -11,8 +11,11 @@ from django.utils.csp import CSP
 
 from salesprep.env import (
     env_bool,
+    env_choice,
     env_int,
+    env_issuer_url,
     env_list,
+    env_mapping,
     env_networks,
     env_str,
     parse_database_url,
@@ -130,6 +133,31 @@ MFA_REQUIRED_ROLES = env_list("MFA_REQUIRED_ROLES", [] if DEBUG else ["Admin"])
 OTP_TOTP_ISSUER = "SalesPrep"
 # A password sign-in waiting for its second step is forgotten after this many seconds.
 MFA_PENDING_SECONDS = 300
+
+# Single sign-on with OpenID Connect (accounts/sso.py), off until an issuer and a client id are
+# set. Endpoints and keys come from the issuer's discovery document. Accounts are matched by
+# verified e-mail; OIDC_GROUP_ROLES / OIDC_GROUP_TEAMS ("group=Role,...") replace the mapped
+# roles and team memberships from the groups claim on every sign-in.
+OIDC_PROVIDER_NAME = env_str("OIDC_PROVIDER_NAME", "SSO").strip() or "SSO"
+OIDC_ISSUER_URL = env_issuer_url("OIDC_ISSUER_URL")
+OIDC_CLIENT_ID = env_str("OIDC_CLIENT_ID").strip()
+OIDC_CLIENT_SECRET = env_str("OIDC_CLIENT_SECRET")
+OIDC_SCOPES = " ".join(env_str("OIDC_SCOPES", "openid email profile").split())
+if "openid" not in OIDC_SCOPES.split():
+    raise ImproperlyConfigured(f"OIDC_SCOPES={OIDC_SCOPES!r} must include openid.")
+OIDC_GROUPS_CLAIM = env_str("OIDC_GROUPS_CLAIM", "groups").strip() or "groups"
+OIDC_GROUP_ROLES = env_mapping("OIDC_GROUP_ROLES")
+OIDC_GROUP_TEAMS = env_mapping("OIDC_GROUP_TEAMS")
+OIDC_CREATE_USERS = env_bool("OIDC_CREATE_USERS", False)
+OIDC_TIMEOUT_SECONDS = env_int("OIDC_TIMEOUT_SECONDS", 10, minimum=1)
+# "all": everyone may sign in with a password; "break-glass": only BREAK_GLASS_USERS may (on our
+# page and the admin's), everyone else signs in with single sign-on.
+PASSWORD_SIGNIN = env_choice("PASSWORD_SIGNIN", "all", ("all", "break-glass"))
+BREAK_GLASS_USERS = env_list("BREAK_GLASS_USERS")
+if PASSWORD_SIGNIN != "all" and not (OIDC_ISSUER_URL and OIDC_CLIENT_ID):  # noqa: S105
+    raise ImproperlyConfigured(
+        "PASSWORD_SIGNIN=break-glass needs single sign-on: set OIDC_ISSUER_URL and OIDC_CLIENT_ID."
+    )
 
 # Sessions live in the database so that logout ends them on the server, read through the cache
 # (Redis, or the embedded file cache, both shared by every process) so that a request does not

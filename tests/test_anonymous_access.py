@@ -13,6 +13,9 @@ PUBLIC = {
     "password_reset_complete",
     "mfa_verify",  # the code step after a right password; nothing without that step
     "admin_login",  # sends the visitor to the login page
+    # Single sign-on's button and callback (404 while it is not configured).
+    "sso_start",
+    "sso_callback",
 }
 
 

@@ -297,6 +297,16 @@ MATRIX: dict[str, tuple[str, str]] = {
     ),
     "mfa_recovery_codes": (NO_GET, "login ok    ok    ok    ok    ok    ok    ok"),
     "mfa_disable": (NO_GET, "login ok    ok    ok    ok    ok    ok    ok"),
+    # Single sign-on is not configured here: both answer 404 to everyone (tests/accounts/
+    # test_sso.py signs in through them against a real provider).
+    "sso_callback": (
+        "404   404   404   404   404   404   404   404",
+        "405   405   405   405   405   405   405   405",
+    ),
+    "sso_start": (
+        "404   404   404   404   404   404   404   404",
+        "405   405   405   405   405   405   405   405",
+    ),
 }
 
 # Routes whose allowed POST must change the tables (for the first role with "ok"): proof that
