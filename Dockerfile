@@ -1,5 +1,5 @@
 # One image for web, worker and beat (see docker-compose.yml).
-FROM python:3.13-slim-bookworm
+FROM python:3.13.7-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
@@ -8,7 +8,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     UV_PROJECT_ENVIRONMENT=/opt/venv \
     PATH="/opt/venv/bin:$PATH"
 
-RUN pip install --no-cache-dir uv \
+RUN pip install --no-cache-dir uv==0.13.9 \
     && useradd --create-home --uid 1000 salesprep
 
 WORKDIR /app
@@ -25,4 +25,7 @@ RUN DEBUG=false SECRET_KEY=build-only-not-secret ALLOWED_HOSTS=localhost \
 USER salesprep
 ENV STATIC_ROOT=/app/staticfiles
 EXPOSE 8000
-CMD ["gunicorn", "salesprep.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+# Exec form: gunicorn is PID 1 and gets the SIGTERM of `docker stop` itself; it lets requests in
+# flight finish for up to 20 s (compose gives it 30 s before SIGKILL). Migrations are the
+# compose file's one-shot `migrate` service.
+CMD ["gunicorn", "salesprep.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--graceful-timeout", "20", "--access-logfile", "-"]

@@ -7,8 +7,9 @@ follows links the pages show: ids come from the HTML, never from the database.
 
 The server runs with production settings (DEBUG off, SSL redirect, secure cookies). The load
 generator plays the TLS-terminating proxy in front of gunicorn: it sends
-``X-Forwarded-Proto: https`` (Django's SECURE_PROXY_SSL_HEADER) and the ``Origin`` a browser
-sends with a POST, and its cookie jar returns the ``Secure`` cookies over the plain-http hop.
+``X-Forwarded-Proto: https`` (believed: run.py sets ``BEHIND_HTTPS_PROXY``) and the ``Origin``
+a browser sends with a POST, and its cookie jar returns the ``Secure`` cookies over the
+plain-http hop.
 
 Environment: ``LOADTEST_REPS`` / ``LOADTEST_MANAGERS`` / ``LOADTEST_EXECUTIVES`` (20 / 3 / 2),
 ``LOADTEST_PASSWORD``, and ``LOADTEST_SAMPLES``: a file to which every request is appended as a

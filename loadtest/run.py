@@ -283,6 +283,7 @@ def environment(args, folder: Path) -> dict[str, str]:
             "DEBUG": "false",
             "SECRET_KEY": secrets.token_urlsafe(50),
             "ALLOWED_HOSTS": "127.0.0.1,localhost",
+            "BEHIND_HTTPS_PROXY": "true",  # the load generator plays the proxy
             "DATABASE_URL": args.database_url,
             "REDIS_URL": args.redis_url,
             "CACHE_KEY_PREFIX": f"loadtest-{os.getpid()}",

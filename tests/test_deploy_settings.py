@@ -77,3 +77,59 @@ def test_production_cookies_and_headers_are_hardened(tmp_path):
         "debug": False,
         "session_age": 12 * 3600,
     }
+
+
+# What the HTTPS redirect does with a request, as SecurityMiddleware decides it in production
+# settings: the redirect target (or "" when the request goes through), and is_secure().
+HTTPS_DECISIONS = (
+    "import json; from django.http import HttpResponse; from django.test import RequestFactory;"
+    "from django.conf import settings as s;"
+    "from django.middleware.security import SecurityMiddleware;"
+    "m = SecurityMiddleware(lambda r: HttpResponse()); f = RequestFactory();"
+    "spoof = {'X-Forwarded-Proto': 'https', 'Host': 'example.com'};"
+    "plain = {'Host': 'example.com'};"
+    "go = lambda r: getattr(m.process_request(r), 'url', '');"
+    "print(json.dumps({'header': s.SECURE_PROXY_SSL_HEADER,"
+    "'forwarded_secure': f.get('/accounts/', headers=spoof).is_secure(),"
+    "'forwarded': go(f.get('/accounts/', headers=spoof)),"
+    "'plain': go(f.get('/accounts/', headers=plain)),"
+    "'healthz': go(f.get('/healthz', headers=plain))}))"
+)
+
+
+def https_decisions(tmp_path, **extra) -> dict:
+    import json
+
+    env = project_env(**PRODUCTION, SALESPREP_VAR_DIR=str(tmp_path), **extra)
+    result = manage("shell", "--no-imports", "-c", HTTPS_DECISIONS, env=env)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_x_forwarded_proto_from_a_client_is_not_believed_without_a_proxy_setting(tmp_path):
+    decisions = https_decisions(tmp_path, BEHIND_HTTPS_PROXY=None)
+    assert decisions == {
+        "header": None,
+        "forwarded_secure": False,
+        "forwarded": "https://example.com/accounts/",
+        "plain": "https://example.com/accounts/",
+        "healthz": "",  # the container's health check asks over plain HTTP
+    }
+
+
+def test_behind_an_https_proxy_its_x_forwarded_proto_is_believed(tmp_path):
+    decisions = https_decisions(tmp_path, BEHIND_HTTPS_PROXY="true")
+    assert decisions == {
+        "header": ["HTTP_X_FORWARDED_PROTO", "https"],
+        "forwarded_secure": True,
+        "forwarded": "",
+        "plain": "https://example.com/accounts/",
+        "healthz": "",
+    }
+
+
+def test_a_misspelt_proxy_setting_stops_start_up_with_its_name(tmp_path):
+    env = project_env(**PRODUCTION, SALESPREP_VAR_DIR=str(tmp_path), BEHIND_HTTPS_PROXY="ja")
+    result = manage("check", env=env)
+    assert result.returncode != 0
+    assert "BEHIND_HTTPS_PROXY='ja' is not a boolean" in result.stderr

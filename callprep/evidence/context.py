@@ -17,6 +17,7 @@ from django.utils import timezone
 from callprep.briefs.sections import SectionKey
 
 from . import collect
+from .access import may_cite, may_refresh
 from .insights import Change, change_since, insights_for
 from .models import Evidence, EvidenceKind
 from .sparkline import sparkline_svg
@@ -32,10 +33,6 @@ SECTION_GROUPS: list[tuple[str, str, tuple[str, ...]]] = [
     ),
 ]
 SECTION_TITLES = dict(SectionKey.choices)
-
-
-def can_prepare(user) -> bool:
-    return user.is_rep or user.is_admin_role
 
 
 @dataclass
@@ -161,11 +158,10 @@ def panel_context(
     since = previous_brief_day(account, brief)
     rows = list(Evidence.objects.filter(account=account).order_by("kind", "source", "key"))
     versions: dict[str, int] = {}
-    can_write = can_prepare(request.user)
-    if brief is not None:
+    can_cite = may_cite(account, request.user, brief)
+    if brief is not None and can_cite:
         from callprep.briefs.models import BriefSection
 
-        can_write = can_write and brief.is_editable_by(request.user)
         versions = dict(BriefSection.objects.filter(brief=brief).values_list("key", "version"))
     groups = []
     for key, title, kinds in SECTION_GROUPS:
@@ -202,7 +198,8 @@ def panel_context(
         "run": collect.latest_run(account),
         "insights": insights,
         "has_evidence": bool(rows),
-        "can_prepare": can_write,
+        "can_refresh": may_refresh(account, request.user),
+        "can_cite": can_cite,
         "brief": brief,
         "brief_id": brief.pk if brief else "",
         "section_key": section_key,

@@ -2,14 +2,14 @@
 htmx polling that stops when the run ends, a rate-limited refresh, and the cite action.
 
 Every view fetches the account through ``accounts.access.account_for`` (outsiders get 404).
-Writes (refresh, cite) need someone who prepares briefs: read-only users get 403.
+Writes follow the edit rule of what they change (``callprep/evidence/access.py``): a refresh,
+the account's; a citation or a talking point, its brief's. Readers get 403.
 """
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -23,7 +23,8 @@ from callprep.briefs.sections import SectionKey
 from callprep.errors import BriefError
 
 from . import collect, services
-from .context import SECTION_TITLES, brief_in_view, can_prepare, panel_context, panel_query
+from .access import check_cite, check_refresh
+from .context import SECTION_TITLES, brief_in_view, panel_context, panel_query
 from .insights import insights_for
 from .models import Citation, CollectionRun, Evidence, Trigger
 
@@ -69,8 +70,7 @@ def refresh_allowed(user, account) -> int:
 @require_http_methods(["POST"])
 def refresh(request: HttpRequest, account_pk: int) -> HttpResponse:
     account = account_for(request.user, account_pk)
-    if not can_prepare(request.user):
-        raise PermissionDenied("Only the people who prepare briefs refresh evidence.")
+    check_refresh(account, request.user)
     wait = refresh_allowed(request.user, account)
     if wait:
         text = (
@@ -94,18 +94,6 @@ def refresh(request: HttpRequest, account_pk: int) -> HttpResponse:
     return redirect(reverse("evidence:panel", args=[account.pk]))
 
 
-def brief_for_citation(user, brief_id: str):
-    """The brief a citation goes into: 404 unless the user may read it, 403 unless they may
-    edit it."""
-    if not brief_id:
-        return None
-    if not brief_id.isdigit():
-        raise Http404("No such brief.")
-    from callprep.briefs.access import brief_for
-
-    return brief_for(user, int(brief_id), write=True)
-
-
 def section_for_citation(request: HttpRequest, brief, default: str = "") -> str:
     key = request.POST.get("section", "") or default
     if brief is not None and key not in SectionKey.values:
@@ -126,11 +114,8 @@ def cite(request: HttpRequest, evidence_pk: int) -> HttpResponse:
     if evidence is None:
         raise Http404("No such evidence.")
     account = account_for(request.user, evidence.account_id)
-    if not can_prepare(request.user):
-        raise PermissionDenied("Only the people who prepare briefs cite evidence.")
-    brief = brief_for_citation(request.user, request.POST.get("brief", ""))
-    if brief is not None and brief.account_id != account.pk:
-        raise Http404("No such brief.")
+    brief = brief_in_view(request, account)
+    check_cite(account, request.user, brief)
     section_key = section_for_citation(request, brief)
     try:
         citation = services.cite_evidence(
@@ -153,11 +138,10 @@ def add_insight(request: HttpRequest, account_pk: int, key: str) -> HttpResponse
     """ "Add to brief" on a suggested talking point: only on the rep's click. The talking point
     goes into its section as a new paragraph, with citations of the numbers behind it."""
     account = account_for(request.user, account_pk)
-    if not can_prepare(request.user):
-        raise PermissionDenied("Only the people who prepare briefs add to them.")
-    brief = brief_for_citation(request.user, request.POST.get("brief", ""))
-    if brief is None or brief.account_id != account.pk:
+    brief = brief_in_view(request, account)
+    if brief is None:
         raise Http404("No such brief.")
+    check_cite(account, request.user, brief)
     insight = next((i for i in insights_for(account) if i.key == key), None)
     if insight is None:
         messages.error(request, "That talking point no longer follows from the evidence.")

@@ -171,6 +171,25 @@ def test_readers_see_the_panel_without_cite_buttons_and_get_403_when_citing(
     assert not Citation.objects.exists()
 
 
+def test_a_teammate_s_own_brief_on_the_account_takes_citations_but_he_cannot_refresh_it(
+    client, bob, northwind, make_call, cost_pressure
+):
+    """bob runs his own call on alice's Northwind: he edits its brief, so he cites into it
+    and adds talking points; the account is hers, so its evidence is hers to refresh."""
+    bobs = services.start_brief(make_call(northwind, owner=bob), by=bob, collect_evidence=False)
+    client.force_login(bob)
+    html = client.get(bobs.get_edit_url()).content.decode()
+    assert "data-cite-form" in html and "Add to brief (Financial condition)" in html
+    assert "Refresh evidence" not in html
+    revenue = Evidence.objects.get(account=northwind, metric="revenue", period_end="2024-06-30")
+    assert cite(client, revenue, bobs, **HTMX).status_code == 201
+    add = reverse("evidence:add_insight", args=[northwind.pk, "cost_pressure"])
+    assert client.post(add, {"brief": bobs.pk}, **HTMX).status_code == 201
+    runs = CollectionRun.objects.count()
+    assert client.post(reverse("evidence:refresh", args=[northwind.pk])).status_code == 403
+    assert CollectionRun.objects.count() == runs
+
+
 # --- Citing -----------------------------------------------------------------------------------
 
 

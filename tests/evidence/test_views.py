@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from callprep.evidence import collect
 from callprep.evidence.models import Citation, CollectionRun, Evidence, RunState
@@ -133,12 +134,14 @@ def test_refresh_without_htmx_redirects_and_is_rate_limited_with_a_page(client, 
     assert "try again in" in again.content.decode()
 
 
-def test_the_refresh_limit_is_per_user(client, alice, bob, northwind):
+def test_the_refresh_limit_is_per_user(client, alice, ada, northwind):
     url = reverse("evidence:refresh", args=[northwind.pk])
     client.force_login(alice)
     assert client.post(url).status_code == 302
-    client.force_login(bob)
+    CollectionRun.objects.update(finished_at=timezone.now())
+    client.force_login(ada)
     assert client.post(url).status_code == 302
+    assert CollectionRun.objects.count() == 2
 
 
 def test_managers_can_read_but_not_refresh_or_cite(client, mallory, collected):
@@ -146,6 +149,53 @@ def test_managers_can_read_but_not_refresh_or_cite(client, mallory, collected):
     evidence = Evidence.objects.filter(account=collected.account).first()
     assert client.post(reverse("evidence:refresh", args=[collected.account.pk])).status_code == 403
     assert client.post(reverse("evidence:cite", args=[evidence.pk])).status_code == 403
+
+
+def evidence_rows() -> tuple[int, int, int]:
+    return Evidence.objects.count(), CollectionRun.objects.count(), Citation.objects.count()
+
+
+def test_the_owner_sees_refresh_and_cite_and_a_teammate_who_only_reads_sees_neither(
+    client, alice, bob, collected
+):
+    client.force_login(alice)
+    html = client.get(panel_url(collected.account)).content.decode()
+    assert "Refresh evidence" in html and "data-cite-form" in html
+    client.force_login(bob)
+    html = client.get(panel_url(collected.account)).content.decode()
+    assert "Revenue, FY2024" in html
+    assert "Refresh evidence" not in html and "data-cite-form" not in html
+    assert reverse("evidence:refresh", args=[collected.account.pk]) not in html
+
+
+@pytest.mark.parametrize("htmx", [{}, HTMX], ids=["plain", "htmx"])
+def test_a_teammate_who_only_reads_the_account_cannot_refresh_it_or_cite_outside_a_brief(
+    client, bob, collected, htmx
+):
+    """bob is on alice's team: he reads Northwind, but only she (and admins) may change it."""
+    client.force_login(bob)
+    evidence = Evidence.objects.filter(account=collected.account).first()
+    before = evidence_rows()
+    refresh = client.post(reverse("evidence:refresh", args=[collected.account.pk]), **htmx)
+    assert refresh.status_code == 403
+    assert "You can read the evidence for Northwind Robotics Inc. but not refresh it" in (
+        refresh.content.decode()
+    )
+    cite = client.post(
+        reverse("evidence:cite", args=[evidence.pk]), {"section": "financial_condition"}, **htmx
+    )
+    assert cite.status_code == 403
+    assert "not cite it outside a brief" in cite.content.decode()
+    assert evidence_rows() == before
+
+
+def test_a_refused_refresh_does_not_use_up_the_rate_limit(client, alice, bob, northwind):
+    url = reverse("evidence:refresh", args=[northwind.pk])
+    client.force_login(bob)
+    assert client.post(url).status_code == 403
+    assert not CollectionRun.objects.exists()
+    client.force_login(alice)
+    assert client.post(url).status_code == 302
 
 
 def test_citing_returns_the_markup_and_keeps_a_snapshot(client, alice, collected):

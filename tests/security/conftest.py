@@ -2,14 +2,16 @@
 
 alice (rep, East) owns Acme, its stakeholder Dana, a call with Acme that victor (executive)
 joins, and a submitted brief for it with a revision, a comment by victor, evidence from a
-collection run, a citation, a notification, a pending CSV import and a pending calendar import,
-and a personal calendar feed. bob (rep, East) is her teammate, mallory manages East; charlie
-(rep, West) and walter (manager, West) are outsiders; ada is an admin.
+finished collection run (with the numbers behind the "cost pressure" talking point), a
+citation, a notification, a pending CSV import and a pending calendar import, and a personal
+calendar feed. bob (rep, East) is her teammate, mallory manages East; charlie (rep, West) and
+walter (manager, West) are outsiders; ada is an admin.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -68,7 +70,10 @@ def world(acme, dana, call, brief, alice, bob, charlie, mallory, walter, victor,
         subject="Victor commented",
         url=brief.get_absolute_url(),
     )
-    run = CollectionRun.objects.create(account=acme, trigger="manual", requested_by=alice)
+    # Finished, so that a refresh starts a new run (one in progress would be answered instead).
+    run = CollectionRun.objects.create(
+        account=acme, trigger="manual", requested_by=alice, finished_at=timezone.now()
+    )
     evidence = Evidence.objects.create(
         account=acme,
         collector="sec",
@@ -82,6 +87,28 @@ def world(acme, dana, call, brief, alice, bob, charlie, mallory, walter, victor,
         url="https://www.sec.gov/acme",
         run=run,
     )
+    # Revenue and operating margin both down: the "cost pressure" talking point, which the
+    # matrix adds to the brief.
+    for metric, label, day, value, unit in (
+        ("revenue", "Revenue, FY2023", "2023-06-30", "1000000000", "USD"),
+        ("revenue", "Revenue, FY2024", "2024-06-30", "900000000", "USD"),
+        ("operating_margin", "Operating margin, FY2023", "2023-06-30", "12", "percent"),
+        ("operating_margin", "Operating margin, FY2024", "2024-06-30", "10", "percent"),
+    ):
+        Evidence.objects.create(
+            account=acme,
+            collector="sec",
+            kind="financial",
+            source="sec-companyfacts",
+            key=f"{metric}:{day}",
+            label=label,
+            metric=metric,
+            value=Decimal(value),
+            unit=unit,
+            period_end=date.fromisoformat(day),
+            retrieved_at=timezone.now(),
+            run=run,
+        )
     citation = Citation.objects.create(
         account=acme,
         evidence=evidence,
