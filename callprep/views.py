@@ -7,13 +7,13 @@ from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from accounts import ratelimit
 from accounts.access import account_for
+from accounts.links import absolute_reverse
 from accounts.models import Account
 from accounts.params import id_from
 from callprep import calendar, feeds, health, services
@@ -212,9 +212,7 @@ def feed_settings(request: HttpRequest) -> HttpResponse:
         action = request.POST.get("action")
         if action == "create":
             feed, secret = feeds.issue_feed(request.user)
-            feed_url = request.build_absolute_uri(
-                reverse("callprep:calendar_feed", args=[feed.key, secret])
-            )
+            feed_url = absolute_reverse("callprep:calendar_feed", feed.key, secret)
             messages.success(
                 request, "A new feed address was created; the old one stopped working."
             )

@@ -18,15 +18,12 @@ from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from accounts.links import absolute_reverse, absolute_url
 from accounts.models import User
 from accounts.roles import Role
 from callprep.review.models import EmailMute, Notification, NotificationKind
 
 log = logging.getLogger(__name__)
-
-
-def site_url() -> str:
-    return getattr(settings, "SITE_URL", "http://localhost:8000").rstrip("/")
 
 
 def reviewers_of(brief) -> list:
@@ -148,11 +145,13 @@ def send_email(notification_id: int) -> bool:
     )
     if not claimed:
         return False  # sent already (a duplicate delivery of the task)
+    # A stored url is a path of this site; anything else is not linked.
+    link = absolute_url(notification.url) if notification.url.startswith("/") else ""
     context = {
         "notification": notification,
         "recipient": recipient,
-        "link": site_url() + notification.url if notification.url.startswith("/") else "",
-        "settings_link": site_url() + _settings_path(),
+        "link": link,
+        "settings_link": absolute_reverse("briefs:notification_settings"),
         "kind_label": notification.get_kind_display(),
     }
     message = EmailMultiAlternatives(
@@ -171,12 +170,6 @@ def send_email(notification_id: int) -> bool:
         Notification.objects.filter(pk=notification.pk).update(emailed_at=None)
         raise
     return True
-
-
-def _settings_path() -> str:
-    from django.urls import reverse
-
-    return reverse("briefs:notification_settings")
 
 
 def kind_label(kind: str) -> str:
