@@ -17,6 +17,17 @@ DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
 
 
 class AttendeeChoiceField(forms.ModelMultipleChoiceField):
+    def clean(self, value):
+        # An id that can name no row is refused before the query (SQLite would overflow).
+        for raw in value or ():
+            if id_from(raw) is None:
+                raise forms.ValidationError(
+                    self.error_messages["invalid_pk_value"],
+                    code="invalid_pk_value",
+                    params={"pk": raw},
+                )
+        return super().clean(value)
+
     def label_from_instance(self, obj: Contact) -> str:
         role = obj.get_buying_role_display()
         return f"{obj.name}{', ' + obj.title if obj.title else ''} ({role})"

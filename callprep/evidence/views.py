@@ -17,6 +17,7 @@ from django.views.decorators.http import require_http_methods
 
 from accounts import ratelimit
 from accounts.access import account_for
+from accounts.params import id_from
 from accounts.ratelimit import Limit
 from callprep.briefs.panels import add_to_section
 from callprep.briefs.sections import SectionKey
@@ -99,11 +100,12 @@ def brief_for_citation(user, brief_id: str):
     edit it."""
     if not brief_id:
         return None
-    if not brief_id.isdigit():
+    pk = id_from(brief_id)
+    if pk is None:
         raise Http404("No such brief.")
     from callprep.briefs.access import brief_for
 
-    return brief_for(user, int(brief_id), write=True)
+    return brief_for(user, pk, write=True)
 
 
 def section_for_citation(request: HttpRequest, brief, default: str = "") -> str:

@@ -1,11 +1,13 @@
-"""Integer parameters a user can edit in the address bar: never a 500, always a clear answer.
+"""Integer parameters a user can edit: never a 500, always a clear answer.
 
 A filter of a list (accounts, dashboard, drill-down, review queue) with a value that can name no
 row is ignored, and the page says so next to its filters (with and without htmx); a download
 refuses it with 400 and the same sentence; a parameter that names one object (the account of a
-new call, the brief of an evidence panel, the comment a reply answers) answers 404, as a bad id
-in the path does. The values: beyond 64 bits, just beyond the largest id, negative, a word, a
-superscript digit (``str.isdigit`` accepts it, ``int`` does not), and a 5,000-digit number.
+new call, the brief of an evidence panel or of a citation, the comment a reply answers) answers
+404, as a bad id in the path does; a posted section version that is not one is a missing
+version (400); an attendee that cannot exist is a form error. The values: beyond 64 bits, just
+beyond the largest id, negative, a word, a superscript digit (``str.isdigit`` accepts it,
+``int`` does not), and a 5,000-digit number.
 """
 
 from __future__ import annotations
@@ -14,7 +16,10 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from callprep.evidence.models import Citation
+from callprep.models import Call
 from callprep.review.models import SectionComment
+from tests.callprep.test_calls import call_data
 
 BAD = [
     "99999999999999999999999",
@@ -108,3 +113,37 @@ def test_a_reply_to_a_comment_that_cannot_exist_is_404_and_posts_nothing(world, 
     )
     assert response.status_code == 404
     assert SectionComment.objects.count() == before
+
+
+@pytest.mark.parametrize("value", BAD)
+def test_citing_into_a_brief_that_cannot_exist_is_404_and_cites_nothing(world, value):
+    before = Citation.objects.count()
+    response = client_for(world.users["alice"]).post(
+        reverse("evidence:cite", args=[world.evidence.pk]),
+        {"brief": value, "section": "financial_condition"},
+    )
+    assert response.status_code == 404
+    assert Citation.objects.count() == before
+
+
+@pytest.mark.parametrize("value", BAD)
+def test_a_section_saved_with_a_version_that_cannot_exist_is_a_bad_request(world, value):
+    section = world.brief.sections.get(key="business_challenges")
+    response = client_for(world.users["alice"]).post(
+        reverse("briefs:section", args=[world.brief.pk, section.key]),
+        {"text": "Overwritten?", "base_version": value},
+    )
+    assert response.status_code == 400
+    section.refresh_from_db()
+    assert "Overwritten?" not in section.plain_text()
+
+
+@pytest.mark.parametrize("value", BAD)
+def test_a_call_with_an_attendee_that_cannot_exist_is_a_form_error(world, value):
+    before = Call.objects.count()
+    response = client_for(world.users["alice"]).post(
+        reverse("callprep:call_create"), call_data(world.account, contacts=[value])
+    )
+    assert response.status_code == 200
+    assert "is not a valid value." in response.content.decode()
+    assert Call.objects.count() == before
