@@ -12,8 +12,11 @@ What a view does with a bad value is one of two things, the same everywhere:
   that filter alone is ignored and the page answers as without it (``valid_filters`` and
   ``filter_errors``);
 - a parameter that **names one object** (the account a new call is for, the brief of an
-  evidence panel, the comment a reply answers) goes through ``id_from``: a bad value names no
-  object, so the view answers 404, as for a bad id in the path.
+  evidence panel or of a citation, the comment a reply answers) goes through ``id_from``: a bad
+  value names no object, so the view answers 404, as for a bad id in the path.
+
+A section's posted version has the same range and goes through ``id_from`` too (a bad one is a
+missing one).
 """
 
 from __future__ import annotations

@@ -311,7 +311,8 @@ def day_problem(day: date) -> str | None:
     """Why a period cannot start or end on ``day`` (None when it can)."""
     if FIRST_DAY <= day <= LAST_DAY:
         return None
-    return f"Choose a day from {FIRST_DAY:%-d %b %Y} to {LAST_DAY:%-d %b %Y}."
+    first, last = (f"{d.day} {d:%b %Y}" for d in (FIRST_DAY, LAST_DAY))
+    return f"Choose a day from {first} to {last}."
 
 
 def period_problem(start: date, end: date) -> str | None:
