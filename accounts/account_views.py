@@ -17,6 +17,7 @@ from accounts import services
 from accounts.access import account_for, contact_for, require_account_creator
 from accounts.forms import AccountFilterForm, AccountForm, BuyingProcessForm, ContactForm
 from accounts.models import Account, BuyingProcess, Contact, stakeholder_groups
+from accounts.params import filter_errors, valid_filters
 from callprep.briefs.models import calls_with_brief
 from callprep.briefs.rendering import safe_http_url
 from callprep.models import Call, CallStatus
@@ -58,15 +59,15 @@ def annotate_for_list(accounts):
 def account_list(request: HttpRequest) -> HttpResponse:
     visible = Account.objects.visible_to(request.user)
     form = AccountFilterForm(request.GET)
-    if form.is_valid():
-        accounts, per_page = form.filter(visible), form.cleaned_data["per_page"] or 25
-    else:
-        accounts, per_page = visible.order_by("name", "pk"), 25
+    # A bad filter is ignored and named above the results; the valid ones still apply.
+    filters = valid_filters(form)
+    accounts, per_page = form.filter(visible), filters.get("per_page") or 25
     page = Paginator(annotate_for_list(accounts), per_page).get_page(request.GET.get("page"))
     context = {
         "form": form,
+        "filter_errors": filter_errors(form),
         "page": page,
-        "sort": form.cleaned_data.get("sort") if form.is_valid() else "",
+        "sort": filters.get("sort") or "",
         "can_create": request.user.is_rep or request.user.is_admin_role,
     }
     if is_partial(request):

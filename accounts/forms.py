@@ -14,6 +14,7 @@ from accounts.models import (
     User,
     country_choices,
 )
+from accounts.params import IdField, valid_filters
 from accounts.roles import Role
 from accounts.timezones import ZoneSelect, time_zone_choices, zone_label
 
@@ -114,8 +115,8 @@ class AccountFilterForm(forms.Form):
     """
 
     q = forms.CharField(label="Search", required=False, max_length=100)
-    owner = forms.IntegerField(required=False, min_value=1)
-    team = forms.IntegerField(required=False, min_value=1)
+    owner = IdField()
+    team = IdField()
     industry = forms.ChoiceField(choices=[("", "Any"), *NAICS_SECTORS], required=False)
     country = forms.CharField(required=False, max_length=2)
     sort = forms.ChoiceField(choices=list(SORT_LABELS.items()), required=False)
@@ -130,7 +131,7 @@ class AccountFilterForm(forms.Form):
     def selects(self, accounts, *, user: User) -> list[dict]:
         """The filter selects for the template: name, label, choices and the chosen value."""
         choices = filter_choices(accounts, user=user)
-        current = self.cleaned_data if self.is_valid() else {}
+        current = valid_filters(self)
         return [
             {
                 "name": name,
@@ -142,7 +143,7 @@ class AccountFilterForm(forms.Form):
         ]
 
     def filter(self, accounts):
-        data = self.cleaned_data
+        data = valid_filters(self)
         accounts = accounts.search(data.get("q") or "")
         if data.get("owner"):
             accounts = accounts.filter(owner_id=data["owner"])

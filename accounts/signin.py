@@ -6,13 +6,13 @@ before it checks anything, so no door is easier to guess through than another.
 from __future__ import annotations
 
 import time
+from urllib.parse import urlsplit
 
 from django import forms
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth import login as auth_login
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
-from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
@@ -20,7 +20,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from accounts import ratelimit, security, sso, throttle
+from accounts import mail, ratelimit, security, sso, throttle
 from accounts.models import AuditKind
 
 
@@ -92,21 +92,20 @@ class ResetRequestForm(PasswordResetForm):
             )
         return cleaned
 
-    def save(self, *, domain_override=None, use_https=False, request=None, **kwargs):
+    def save(self, **kwargs):
+        """Queue the mail (Django's view passes its own options; the links come from
+        ``SITE_URL`` and the templates are fixed, so none are needed)."""
         email = self.cleaned_data["email"]
         if ratelimit.hit("password_reset_email", email.strip().lower()):
             return
-        if domain_override is None and request is not None:
-            domain_override = request.get_host()
         from accounts.tasks import send_password_reset
 
-        transaction.on_commit(
-            lambda: send_password_reset.delay(email, domain=domain_override, use_https=use_https)
-        )
+        transaction.on_commit(lambda: send_password_reset.delay(email))
 
 
 class _WorkerResetForm(PasswordResetForm):
-    """Django's reset form as the worker uses it: a mail server error is raised, not only
+    """Django's reset form as the worker uses it: the message goes out through
+    ``accounts.mail.send`` (one-line subject), and a mail server error is raised, not only
     logged, so that the task retries it."""
 
     def send_mail(
@@ -118,25 +117,27 @@ class _WorkerResetForm(PasswordResetForm):
         to_email,
         html_email_template_name=None,
     ):
-        subject = " ".join(render_to_string(subject_template_name, context).split())
-        body = render_to_string(email_template_name, context)
-        message = EmailMultiAlternatives(subject[:200], body, from_email, [to_email])
+        html = None
         if html_email_template_name is not None:
-            message.attach_alternative(
-                render_to_string(html_email_template_name, context), "text/html"
-            )
-        message.send()
+            html = render_to_string(html_email_template_name, context)
+        mail.send(
+            subject=render_to_string(subject_template_name, context),
+            to=[to_email],
+            text=render_to_string(email_template_name, context),
+            html=html,
+        )
 
 
-def send_reset_mail(email: str, *, domain: str, use_https: bool) -> None:
+def send_reset_mail(email: str) -> None:
     """Send the reset link for ``email`` (from the worker), with Django's tokens and our
-    templates; an error of the mail server is raised for the task to retry."""
+    templates, which link to ``SITE_URL``; a mail server error is raised for the task to retry."""
     form = _WorkerResetForm({"email": email})
     if not form.is_valid():
         return
+    site = urlsplit(settings.SITE_URL)
     form.save(
-        domain_override=domain,
-        use_https=use_https,
+        domain_override=site.netloc,
+        use_https=site.scheme == "https",
         subject_template_name="registration/password_reset_subject.txt",
         email_template_name="registration/password_reset_email.txt",
         html_email_template_name="registration/password_reset_email.html",

@@ -17,6 +17,6 @@ def prune_login_throttles() -> int:
     retry_backoff_max=600,
     retry_jitter=True,
 )
-def send_password_reset(email: str, *, domain: str, use_https: bool) -> None:
+def send_password_reset(email: str) -> None:
     """Send a password reset link; retried with backoff while the mail server is down."""
-    signin.send_reset_mail(email, domain=domain, use_https=use_https)
+    signin.send_reset_mail(email)

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from accounts.models import Account, Contact, User
+from accounts.params import id_from
 from accounts.roles import Role
 from accounts.timezones import ZoneSelect, time_zone_choices
 from callprep.models import Call, CallStatus
@@ -16,6 +17,17 @@ DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
 
 
 class AttendeeChoiceField(forms.ModelMultipleChoiceField):
+    def clean(self, value):
+        # An id that can name no row is refused before the query (SQLite would overflow).
+        for raw in value or ():
+            if id_from(raw) is None:
+                raise forms.ValidationError(
+                    self.error_messages["invalid_pk_value"],
+                    code="invalid_pk_value",
+                    params={"pk": raw},
+                )
+        return super().clean(value)
+
     def label_from_instance(self, obj: Contact) -> str:
         role = obj.get_buying_role_display()
         return f"{obj.name}{', ' + obj.title if obj.title else ''} ({role})"
@@ -93,8 +105,8 @@ class CallForm(forms.ModelForm):
         account = account or (self.instance.account if self.instance.account_id else None)
         if account is not None and not self.is_bound:
             self.initial["account"] = account.pk
-        chosen = self.data.get(self.add_prefix("account")) if self.is_bound else None
-        if chosen and str(chosen).isdigit():
+        chosen = id_from(self.data.get(self.add_prefix("account"))) if self.is_bound else None
+        if chosen is not None:
             account = accounts.filter(pk=chosen).first() or account
         contacts = Contact.objects.filter(account__in=accounts.values("pk")).select_related(
             "account"

@@ -7,14 +7,15 @@ from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from accounts import ratelimit
 from accounts.access import account_for
+from accounts.links import absolute_reverse
 from accounts.models import Account
+from accounts.params import id_from
 from callprep import calendar, feeds, health, services
 from callprep.access import call_for
 from callprep.briefs.models import calls_with_brief
@@ -73,9 +74,12 @@ def my_calls(request: HttpRequest) -> HttpResponse:
 def call_create(request: HttpRequest) -> HttpResponse:
     require_rep_or_admin(request.user)
     account = None
-    account_id = request.GET.get("account", "")
-    if account_id.isdigit():
-        account = account_for(request.user, int(account_id), write=True)
+    raw_account = request.GET.get("account", "")
+    if raw_account:
+        account_id = id_from(raw_account)
+        if account_id is None:
+            raise Http404("No such account.")
+        account = account_for(request.user, account_id, write=True)
     call = Call(created_by=request.user)
     form = CallForm(request.POST or None, instance=call, user=request.user, account=account)
     if request.method == "POST" and form.is_valid():
@@ -208,9 +212,7 @@ def feed_settings(request: HttpRequest) -> HttpResponse:
         action = request.POST.get("action")
         if action == "create":
             feed, secret = feeds.issue_feed(request.user)
-            feed_url = request.build_absolute_uri(
-                reverse("callprep:calendar_feed", args=[feed.key, secret])
-            )
+            feed_url = absolute_reverse("callprep:calendar_feed", feed.key, secret)
             messages.success(
                 request, "A new feed address was created; the old one stopped working."
             )

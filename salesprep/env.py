@@ -135,3 +135,33 @@ def parse_database_url(url: str, *, base_dir: Path) -> dict:
     raise ImproperlyConfiguredEnv(
         f"DATABASE_URL scheme {scheme!r} is not supported; use postgres:// or sqlite:///."
     )
+
+
+def parse_site_url(raw: str, *, name: str = "SITE_URL") -> str:
+    """The site's public address as ``scheme://host[:port]``: an http(s) URL with a host and
+    no path beyond "/", no query, fragment or credentials (every absolute link appends a
+    path to it)."""
+    value = raw.strip()
+
+    def refuse(reason: str) -> ImproperlyConfiguredEnv:
+        return ImproperlyConfiguredEnv(
+            f"{name}={raw!r} {reason}; set it to the address people open, such as "
+            "https://sales.example.com."
+        )
+
+    if any(ch.isspace() or not ch.isprintable() for ch in value):
+        raise refuse("contains spaces or control characters")
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - a port that is not a number, or out of range, raises here
+    except ValueError:
+        raise refuse("is not a URL") from None
+    if parts.scheme.lower() not in {"http", "https"}:
+        raise refuse("does not start with http:// or https://")
+    if not parts.hostname:
+        raise refuse("has no host name")
+    if parts.username is not None or parts.password is not None:
+        raise refuse("holds a user name or password")
+    if parts.path not in {"", "/"} or parts.query or parts.fragment or "?" in value:
+        raise refuse("has a path, query or fragment after the host")
+    return f"{parts.scheme.lower()}://{parts.netloc.lower()}"

@@ -19,6 +19,7 @@ from salesprep.env import (
     env_networks,
     env_str,
     parse_database_url,
+    parse_site_url,
 )
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -34,6 +35,10 @@ if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
     SECRET_KEY = "django-insecure-salesprep-development-only-key-never-use-in-production"  # noqa: S105
+
+# The address people open, for every absolute link built outside a request (e-mails, the
+# calendar feed's address): accounts/links.py. `manage.py demo` sets it to its own address.
+SITE_URL = parse_site_url(env_str("SITE_URL", "http://localhost:8000"))
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")

@@ -27,6 +27,7 @@ def embedded_env(tmp_path):
         REDIS_URL=None,
         DEBUG=None,
         SECRET_KEY=None,
+        SITE_URL=None,
         SALESPREP_VAR_DIR=str(tmp_path / "var"),
     )
 
@@ -37,6 +38,12 @@ def get(url: str, timeout: float = 5) -> tuple[int, bytes]:
             return response.status, response.read()
     except urllib.error.HTTPError as exc:
         return exc.code, exc.read()
+
+
+def log_text(log) -> str:
+    log.flush()
+    with open(log.name) as reader:
+        return reader.read()
 
 
 def test_seed_only_creates_the_demo_users_and_is_idempotent(embedded_env, tmp_path):
@@ -85,12 +92,25 @@ def test_demo_serves_the_app_runs_a_worker_and_stops_cleanly_on_ctrl_c(embedded_
         assert b'"broker": "embedded"' in body
         assert get(f"{base}/auth/login/")[0] == 200
 
-        # A task sent through the embedded broker is run by the demo's real worker process.
+        # Web, worker and beat link to the address the demo printed (SITE_URL was not set).
+        children = [pid for pid in descendants(demo.pid) if parent_of(pid) == demo.pid]
+        assert len(children) == 3, descendants(demo.pid)
+        for pid in children:
+            environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+            assert f"SITE_URL={base}".encode() in environ, pid
+
+        # A task sent through the embedded broker is run by the demo's real worker process; so
+        # is a notification's e-mail (the console backend prints it), linking to the demo.
         sent = manage(
             "shell",
             "--no-imports",
             "-c",
-            "from callprep.tasks import record_worker_heartbeat as t; t.delay('embedded')",
+            "from callprep.tasks import record_worker_heartbeat as t; t.delay('embedded');"
+            "from accounts.models import User; from callprep.review.models import Notification;"
+            "from callprep.review.tasks import send_notification_email as e;"
+            "n = Notification.objects.create(recipient=User.objects.get(username='rep'),"
+            " kind='submitted', subject='Link check', url='/calls/mine/');"
+            "e.delay(n.pk)",
             env=embedded_env,
         )
         assert sent.returncode == 0, sent.stderr
@@ -109,6 +129,10 @@ def test_demo_serves_the_app_runs_a_worker_and_stops_cleanly_on_ctrl_c(embedded_
             seen = check.stdout.strip() == "True"
             time.sleep(0.5)
         assert seen, "the embedded worker did not run the task"
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and f"{base}/calls/mine/" not in log_text(log):
+            time.sleep(0.3)
+        assert f"Open it: {base}/calls/mine/" in log_text(log)
     finally:
         demo.send_signal(signal.SIGINT)
         demo.wait(timeout=30)
@@ -116,6 +140,7 @@ def test_demo_serves_the_app_runs_a_worker_and_stops_cleanly_on_ctrl_c(embedded_
         output = log.read()
         log.close()
     assert demo.returncode == 0, output
+    assert f"SalesPrep is starting at {base}/ " in output
     assert "Stopped." in output
     leftovers = subprocess.run(
         ["pgrep", "-f", f"runserver 127.0.0.1:{port}"], capture_output=True, check=False

@@ -8,6 +8,7 @@ from salesprep.env import (
     env_int,
     env_list,
     parse_database_url,
+    parse_site_url,
 )
 
 
@@ -111,3 +112,55 @@ def test_the_embedded_broker_writes_only_under_the_var_dir_and_no_load_test_app_
         assert Path(folder).is_relative_to(var), folder
         assert Path(folder).is_dir(), folder
     assert "loadtest" not in found["apps"]
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("https://sales.example.com", "https://sales.example.com"),
+        ("https://Sales.Example.com/", "https://sales.example.com"),
+        (" http://127.0.0.1:8000/ ", "http://127.0.0.1:8000"),
+        ("http://[::1]:8000", "http://[::1]:8000"),
+    ],
+)
+def test_site_url_reads_an_http_address_without_a_path(raw, expected):
+    assert parse_site_url(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        ("sales.example.com", "does not start with http:// or https://"),
+        ("ftp://sales.example.com", "does not start with http:// or https://"),
+        ("javascript:alert(1)", "does not start with http:// or https://"),
+        ("https://", "has no host name"),
+        ("https://sales.example.com/app", "has a path, query or fragment"),
+        ("https://sales.example.com/?next=/", "has a path, query or fragment"),
+        ("https://sales.example.com#top", "has a path, query or fragment"),
+        ("https://admin:secret@sales.example.com", "holds a user name or password"),
+        ("https://sales.example.com:99999", "is not a URL"),
+        ("https://sales example.com", "contains spaces or control characters"),
+        ("https://sales.example.com\r\nX: y", "contains spaces or control characters"),
+    ],
+)
+def test_site_url_refuses_what_a_link_cannot_start_with_and_says_why(raw, reason):
+    with pytest.raises(ImproperlyConfiguredEnv, match="SITE_URL") as refused:
+        parse_site_url(raw)
+    assert reason in str(refused.value)
+
+
+def test_a_bad_site_url_stops_the_settings_from_loading_with_a_clear_message():
+    from tests.helpers import manage, project_env
+
+    result = manage("check", env=project_env(SITE_URL="https://sales.example.com/salesprep"))
+    assert result.returncode != 0
+    assert "SITE_URL='https://sales.example.com/salesprep' has a path" in result.stderr
+    good = manage(
+        "shell",
+        "--no-imports",
+        "-c",
+        "from django.conf import settings; print(settings.SITE_URL)",
+        env=project_env(SITE_URL="https://sales.example.com/"),
+    )
+    assert good.returncode == 0, good.stderr
+    assert good.stdout.strip().splitlines()[-1] == "https://sales.example.com"

@@ -16,6 +16,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
+from accounts.params import id_from
 from callprep.briefs import sections as S
 from callprep.briefs import services
 from callprep.briefs.access import section_for
@@ -188,8 +189,7 @@ def diff_lines(old: str, new: str, *, context: int = 3) -> list[DiffLine]:
 
 def posted_base_version(request: HttpRequest) -> int | None:
     """The section version the posted form was rendered with, if it names one."""
-    raw = request.POST.get("base_version", "")
-    return int(raw) if raw.isdigit() else None
+    return id_from(request.POST.get("base_version", ""))  # a version has an id's range
 
 
 def section_page(

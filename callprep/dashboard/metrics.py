@@ -301,6 +301,28 @@ def default_period(today: date | None = None) -> tuple[date, date]:
     return today - timedelta(days=27), today + timedelta(days=14)
 
 
+# The days a period may start and end on, and its longest length (two years and a leap day):
+# the dashboard's work grows with its period, and a far date overflows the date arithmetic.
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2099, 12, 31)
+MAX_PERIOD_DAYS = 731
+
+
+def day_problem(day: date) -> str | None:
+    """Why a period cannot start or end on ``day`` (None when it can)."""
+    if FIRST_DAY <= day <= LAST_DAY:
+        return None
+    first, last = (f"{d.day} {d:%b %Y}" for d in (FIRST_DAY, LAST_DAY))
+    return f"Choose a day from {first} to {last}."
+
+
+def period_problem(start: date, end: date) -> str | None:
+    """Why the dashboard cannot show the period from ``start`` to ``end`` (None when it can)."""
+    problem = day_problem(start) or day_problem(end)
+    if problem is None and (end - start).days + 1 > MAX_PERIOD_DAYS:
+        problem = f"A period can be at most two years ({MAX_PERIOD_DAYS} days)."
+    return problem
+
+
 # --- Measures ---------------------------------------------------------------------------------
 
 

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 
+from accounts.params import IdField, filter_errors, valid_filters
 from callprep import timefmt
 from callprep.briefs.models import (
     NO_BRIEF,
@@ -50,25 +51,52 @@ SORTS = {
 
 
 class FilterForm(forms.Form):
-    team = forms.IntegerField(required=False, min_value=1)
-    rep = forms.IntegerField(required=False, min_value=1)
+    """The dashboard's filters; a bad one is named on the page and ignored (accounts/params.py).
+
+    The period is always one the dashboard can show (``metrics.period_problem``): a bad day or
+    a period longer than two years falls back to the default period, with a message.
+    """
+
+    team = IdField()
+    rep = IdField()
     kind = forms.ChoiceField(required=False, choices=[("", "All kinds"), *CallKind.choices])
-    start = forms.DateField(required=False)
-    end = forms.DateField(required=False)
+    start = forms.DateField(required=False, label="From")
+    end = forms.DateField(required=False, label="To")
     sort = forms.ChoiceField(required=False, choices=[(k, k) for k in SORTS])
     dir = forms.ChoiceField(required=False, choices=[("asc", "asc"), ("desc", "desc")])
 
+    def clean_start(self):
+        return self._day("start")
+
+    def clean_end(self):
+        return self._day("end")
+
+    def _day(self, name: str):
+        day = self.cleaned_data[name]
+        if day is not None and (problem := metrics.day_problem(day)):
+            raise forms.ValidationError(problem)
+        return day
+
+    def clean(self):
+        data = super().clean()
+        default_start, default_end = metrics.default_period()
+        start, end = data.get("start") or default_start, data.get("end") or default_end
+        if start > end:
+            start, end = end, start
+        problem = metrics.period_problem(start, end)
+        data["start"], data["end"] = (default_start, default_end) if problem else (start, end)
+        if problem:
+            raise forms.ValidationError(f"{problem} The dashboard shows the default period.")
+        return data
+
 
 def _filters(request: HttpRequest):
-    """The viewer, the scope and the chosen filters of a request (403/404 via access)."""
+    """The viewer, the scope, the chosen filters of a request (403/404 via access) and a
+    sentence per filter that was ignored."""
     viewer = viewer_for(request.user)
     form = FilterForm(request.GET)
-    form.is_valid()  # invalid values are dropped and fall back to their defaults
-    data = form.cleaned_data
-    default_start, default_end = metrics.default_period()
-    start, end = data.get("start") or default_start, data.get("end") or default_end
-    if start > end:
-        start, end = end, start
+    data = valid_filters(form)
+    start, end = data["start"], data["end"]
     scope, team, reps = scope_for(
         viewer,
         team_id=data.get("team"),
@@ -88,7 +116,12 @@ def _filters(request: HttpRequest):
         )
         if v
     }
-    return viewer, scope, team, reps, params, data
+    return viewer, scope, team, reps, params, data, filter_errors(form)
+
+
+def _refused(errors: list[str]) -> HttpResponse:
+    """A download cannot show a message: a bad filter refuses it, in the filters' words."""
+    return HttpResponse(" ".join(errors), status=400, content_type="text/plain; charset=utf-8")
 
 
 def _url(name: str, params: dict, **extra) -> str:
@@ -113,7 +146,7 @@ def _percent(value: int | None) -> str:
 
 @require_http_methods(["GET"])
 def dashboard(request: HttpRequest) -> HttpResponse:
-    viewer, scope, team, reps, params, data = _filters(request)
+    viewer, scope, team, reps, params, data, errors = _filters(request)
     now = timezone.now()
     # The whole organisation (no team, no rep chosen): one row per team, each drilling down to
     # that team's reps. A team, a manager's own teams or a rep: one row per rep.
@@ -213,6 +246,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     )
     context = {
         "viewer": viewer,
+        "filter_errors": errors,
         "scope": scope,
         "team": team,
         "rep_choices": rep_choices,
@@ -282,14 +316,14 @@ def _call_row(call, now) -> dict:
 
 
 def _drill_calls(request: HttpRequest):
-    _viewer, scope, team, reps, params, _ = _filters(request)
+    _viewer, scope, team, reps, params, _, errors = _filters(request)
     key = request.GET.get("measure", "")
     now = timezone.now()
     defined = metrics.measures(now)
     if key not in defined:
         raise Http404("No such measure.")
     call_ids = metrics.drill_down_facts(scope, key, now).values_list("call_id", flat=True)
-    return scope, team, reps, params, defined[key], call_ids, now
+    return scope, team, reps, params, defined[key], call_ids, now, errors
 
 
 def _calls(call_ids: list[int]) -> list:
@@ -304,7 +338,7 @@ def _calls(call_ids: list[int]) -> list:
 @require_http_methods(["GET"])
 def calls(request: HttpRequest) -> HttpResponse:
     """The calls behind one number of the dashboard."""
-    scope, team, reps, params, measure, call_ids, now = _drill_calls(request)
+    scope, team, reps, params, measure, call_ids, now, errors = _drill_calls(request)
     page = Paginator(call_ids, PER_PAGE).get_page(request.GET.get("page"))
     rep = next((r for r in reps or () if r.pk == scope.rep), None)
     context = {
@@ -317,6 +351,7 @@ def calls(request: HttpRequest) -> HttpResponse:
         "back": _url("callprep:dashboard", params),
         "csv_url": _url("callprep:dashboard:calls_csv", params, measure=measure.key),
         "page_url": _url("callprep:dashboard:calls", params, measure=measure.key),
+        "filter_errors": errors,
     }
     return render(request, CALLS, context)
 
@@ -360,7 +395,9 @@ def _hours(value: float | None) -> str:
 
 @require_http_methods(["GET"])
 def calls_csv(request: HttpRequest) -> HttpResponse:
-    scope, _team, _reps, _params, measure, call_ids, now = _drill_calls(request)
+    scope, _team, _reps, _params, measure, call_ids, now, errors = _drill_calls(request)
+    if errors:
+        return _refused(errors)
     header = [
         "call_id", "title", "customer", "rep", "kind", "call_time", "starts_at_local",
         "time_zone", "due_at", "brief_status", "approved_at", "on_time", "lead_time_hours",
@@ -401,7 +438,9 @@ def calls_csv(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET"])
 def reps_csv(request: HttpRequest) -> HttpResponse:
-    _viewer, scope, *_ = _filters(request)
+    _viewer, scope, *_, errors = _filters(request)
+    if errors:
+        return _refused(errors)
     _total, reps = metrics.figures_by_rep(scope, timezone.now())
     header = [
         "rep", "username", "calls", "due_calls", "on_time", "on_time_percent", "held_calls",

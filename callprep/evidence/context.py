@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 from django.http import Http404, HttpRequest
 from django.utils import timezone
 
+from accounts.params import id_from
 from callprep.briefs.sections import SectionKey
 
 from . import collect
@@ -120,11 +121,12 @@ def brief_in_view(request: HttpRequest, account, brief=None):
         raw = request.GET.get("brief", "") or request.POST.get("brief", "")
         if not raw:
             return None
-        if not raw.isdigit():
+        brief_id = id_from(raw)
+        if brief_id is None:
             raise Http404("No such brief.")
         from callprep.briefs.access import brief_for
 
-        brief = brief_for(request.user, int(raw))
+        brief = brief_for(request.user, brief_id)
     if brief.account_id != account.pk:
         raise Http404("No such brief.")
     return brief

@@ -11,22 +11,18 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 
-from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from accounts.links import absolute_reverse, absolute_url
+from accounts.mail import header_text, send
 from accounts.models import User
 from accounts.roles import Role
 from callprep.review.models import EmailMute, Notification, NotificationKind
 
 log = logging.getLogger(__name__)
-
-
-def site_url() -> str:
-    return getattr(settings, "SITE_URL", "http://localhost:8000").rstrip("/")
 
 
 def reviewers_of(brief) -> list:
@@ -80,7 +76,7 @@ def notify(
             Notification(
                 recipient=user,
                 kind=kind,
-                subject=subject[:200],
+                subject=header_text(subject, 200),
                 body=body,
                 url=url,
                 actor=actor,
@@ -148,35 +144,27 @@ def send_email(notification_id: int) -> bool:
     )
     if not claimed:
         return False  # sent already (a duplicate delivery of the task)
+    # A stored url is a path of this site; anything else is not linked.
+    link = absolute_url(notification.url) if notification.url.startswith("/") else ""
     context = {
         "notification": notification,
         "recipient": recipient,
-        "link": site_url() + notification.url if notification.url.startswith("/") else "",
-        "settings_link": site_url() + _settings_path(),
+        "link": link,
+        "settings_link": absolute_reverse("briefs:notification_settings"),
         "kind_label": notification.get_kind_display(),
     }
-    message = EmailMultiAlternatives(
-        subject=f"[SalesPrep] {notification.subject}",
-        body=render_to_string("review/email/notification.txt", context),
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[recipient.email],
-    )
-    message.attach_alternative(
-        render_to_string("review/email/notification.html", context), "text/html"
-    )
     try:
-        message.send()
+        send(
+            subject=f"[SalesPrep] {notification.subject}",
+            to=[recipient.email],
+            text=render_to_string("review/email/notification.txt", context),
+            html=render_to_string("review/email/notification.html", context),
+        )
     except Exception:
         # Give the claim back so a retry can send it.
         Notification.objects.filter(pk=notification.pk).update(emailed_at=None)
         raise
     return True
-
-
-def _settings_path() -> str:
-    from django.urls import reverse
-
-    return reverse("briefs:notification_settings")
 
 
 def kind_label(kind: str) -> str:

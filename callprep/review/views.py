@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -18,6 +19,7 @@ from django.views.decorators.http import require_http_methods
 
 from accounts import visibility
 from accounts.models import Team
+from accounts.params import IdField, filter_errors, id_from, valid_filters
 from callprep import workflow
 from callprep.briefs import sections as S
 from callprep.briefs.access import brief_for
@@ -56,6 +58,10 @@ def _sections(brief: Brief) -> list[BriefSection]:
 # --- Review queue -------------------------------------------------------------------------
 
 
+class QueueFilterForm(forms.Form):
+    team = IdField()
+
+
 @require_http_methods(["GET"])
 def review_queue(request: HttpRequest) -> HttpResponse:
     """Submitted briefs waiting for this reviewer, ordered by call time; filter by team."""
@@ -73,9 +79,10 @@ def review_queue(request: HttpRequest) -> HttpResponse:
     teams = Team.objects.filter(
         pk__in=Brief.objects.reviewable_by(user).in_review_queue(now).values("call__account__team")
     ).order_by("name")
-    team = request.GET.get("team", "")
-    if team.isdigit():
-        briefs = briefs.filter(call__account__team_id=int(team))
+    form = QueueFilterForm(request.GET)
+    team = valid_filters(form).get("team")
+    if team is not None:
+        briefs = briefs.filter(call__account__team_id=team)
     rows = [
         {
             "brief": brief,
@@ -85,7 +92,13 @@ def review_queue(request: HttpRequest) -> HttpResponse:
         }
         for brief in briefs
     ]
-    context = {"rows": rows, "teams": teams, "team": team, "now": now}
+    context = {
+        "rows": rows,
+        "teams": teams,
+        "team": team,
+        "now": now,
+        "filter_errors": filter_errors(form),
+    }
     if request.htmx and not request.htmx.history_restore_request:
         return render(request, f"{QUEUE}#queue", context)
     return render(request, QUEUE, context)
@@ -283,9 +296,12 @@ def comments(request: HttpRequest, pk: int) -> HttpResponse:
         if not workflow.can_comment(brief, request.user):
             raise PermissionDenied("You can read this brief's comments but not add to them.")
         parent = None
-        parent_id = request.POST.get("parent", "")
-        if parent_id.isdigit():
-            parent = get_object_or_404(SectionComment, pk=int(parent_id), brief=brief)
+        raw_parent = request.POST.get("parent", "")
+        if raw_parent:
+            parent_id = id_from(raw_parent)
+            if parent_id is None:
+                raise Http404("No such comment.")
+            parent = get_object_or_404(SectionComment, pk=parent_id, brief=brief)
         try:
             comment = workflow.add_comment(
                 brief,

@@ -4,6 +4,7 @@ admin's login and the password reset; the client address read only through trust
 from __future__ import annotations
 
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 import pytest
 from django.test import RequestFactory
@@ -156,7 +157,7 @@ def test_the_known_browser_cookie_is_for_one_username_and_cannot_be_forged(clien
 
 def reset_link(mail) -> str:
     line = next(line for line in mail.body.splitlines() if "/auth/password/reset/" in line)
-    return line.split("testserver", 1)[1]
+    return urlsplit(line.strip()).path
 
 
 def test_a_password_reset_lifts_the_lock_the_message_speaks_of(
@@ -200,7 +201,7 @@ def test_the_worker_task_raises_for_a_retry_when_the_mail_server_is_down(alice, 
 
     mail_server_down(settings)
     with pytest.raises(OSError):
-        send_password_reset.run("alice@example.com", domain="testserver", use_https=False)
+        send_password_reset.run("alice@example.com")
     assert OSError in send_password_reset.autoretry_for
 
 

@@ -281,6 +281,15 @@ def test_a_rep_subscribes_to_their_upcoming_calls(alice_client, client, acme, ma
     assert CalendarFeed.objects.get().last_used_at is not None
 
 
+def test_the_feed_address_starts_with_site_url_whatever_host_the_request_named(
+    alice_client, settings
+):
+    settings.SITE_URL = "https://sales.example.com"
+    url = feed_url(alice_client)
+    assert url.startswith("https://sales.example.com/calls/feed/")
+    assert url.endswith(".ics")
+
+
 def test_the_feed_secret_is_stored_only_as_a_hash(alice_client):
     url = feed_url(alice_client)
     secret = url.rsplit("/", 1)[1].removesuffix(".ics")

@@ -131,3 +131,17 @@ def test_an_executive_who_is_briefed_gets_no_reminder(approved, victor):
     workflow.mark_briefed(approved, by=victor)
     in_two_days = timezone.now() + timedelta(days=2, hours=1)
     assert reminders.remind_not_briefed(now=in_two_days) == 0
+
+
+def test_an_e_mail_links_to_site_url(
+    complete_brief, alice, mailoutbox, settings, django_capture_on_commit_callbacks
+):
+    settings.SITE_URL = "https://sales.example.com"
+    with django_capture_on_commit_callbacks(execute=True):
+        workflow.submit_brief(complete_brief, by=alice)
+    (mail,) = mailoutbox
+    link = f"https://sales.example.com/briefs/{complete_brief.pk}/executive/"
+    assert link in mail.body
+    assert f'href="{link}"' in mail.alternatives[0][0]
+    assert "https://sales.example.com/" in mail.body.split("turn these e-mails off:")[1]
+    assert "localhost" not in mail.body and "localhost" not in mail.alternatives[0][0]

@@ -81,6 +81,10 @@ class Command(BaseCommand):
             f"--schedule={settings.CELERY_BEAT_SCHEDULE_FILENAME}",
         ]
         web = [python, "manage.py", "runserver", f"{host}:{port}", "--noreload"]
+        url = f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+        # The links in e-mails and the calendar feed's address point at this server, unless
+        # SITE_URL says otherwise; the web server, worker and beat inherit the variable.
+        os.environ.setdefault("SITE_URL", url)
         group = supervise.Group(self.stdout.write, cwd=settings.BASE_DIR)
         group.start("web server", web)
         group.start("worker", worker)
@@ -88,7 +92,7 @@ class Command(BaseCommand):
         broker = "Redis" if settings.REDIS_URL else "the embedded file broker"
         self.stdout.write(
             self.style.SUCCESS(
-                f"SalesPrep is starting at http://{host}:{port}/ "
+                f"SalesPrep is starting at {url}/ "
                 f"(worker and beat on {broker}; set up in {time.monotonic() - started:.1f} s). "
                 "Press Ctrl-C to stop."
             )
