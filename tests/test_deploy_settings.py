@@ -8,6 +8,7 @@ PRODUCTION = {
     "DEBUG": "false",
     "SECRET_KEY": secrets.token_urlsafe(50),
     "ALLOWED_HOSTS": "example.com",
+    "SITE_URL": "https://example.com",
 }
 
 
@@ -16,6 +17,15 @@ def test_production_settings_pass_the_deployment_checklist_without_warnings(tmp_
     result = manage("check", "--deploy", "--fail-level", "WARNING", env=env)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_the_deployment_checklist_warns_while_e_mail_links_point_to_localhost(tmp_path):
+    env = project_env(**PRODUCTION, SALESPREP_VAR_DIR=str(tmp_path))
+    env.pop("SITE_URL")
+    result = manage("check", "--deploy", "--fail-level", "WARNING", env=env)
+    assert result.returncode != 0
+    assert "accounts.W001" in result.stderr + result.stdout
+    assert "SITE_URL is http://localhost:8000" in result.stderr + result.stdout
 
 
 def test_start_up_fails_fast_without_a_secret_key_when_debug_is_off(tmp_path):
