@@ -255,7 +255,9 @@ def parse_event(component, default: str) -> ParsedEvent:
         except icalendar.BrokenCalendarProperty:  # e.g. "P9999999999D"
             duration = None
         if not isinstance(duration, dt.timedelta):
-            raise CalendarError(f"{event_label(component)} has a DURATION that is not one.")
+            raise CalendarError(
+                f"{event_label(component)} has a DURATION that is not a length of time."
+            )
         check_length(component, duration)
         end = start + duration
     all_day = not isinstance(start, dt.datetime)
