@@ -93,12 +93,21 @@ def import_preview(request: HttpRequest, pk: int) -> HttpResponse:
     form rehearses the import again with the new mapping ("preview") or runs it ("import")."""
     require_account_creator(request.user)
     stored = get_object_or_404(ImportFile.objects.select_related("team"), pk=pk, user=request.user)
-    if stored.previewed_at is None:  # kept before uploads were rehearsed at once
-        header, rows = importing.read_rows(stored.content)
-        stored.header, stored.row_count = header, len(rows)
-        importing.rehearse(
-            stored, rows, importing.auto_mapping(header), user=request.user, team=None
-        )
+    try:
+        if stored.previewed_at is None:  # kept before uploads were rehearsed at once
+            header, rows = importing.read_rows(stored.content)
+            stored.header, stored.row_count = header, len(rows)
+            importing.rehearse(
+                stored, rows, importing.auto_mapping(header), user=request.user, team=None
+            )
+        return preview_or_import(request, stored)
+    except importing.ImportProblem as exc:  # the limits were lowered since it was uploaded
+        stored.delete()
+        messages.error(request, f"{stored.filename} cannot be imported: {exc}")
+        return redirect("accounts:import")
+
+
+def preview_or_import(request: HttpRequest, stored: ImportFile) -> HttpResponse:
     form = MappingForm(
         request.POST or None,
         header=stored.header,

@@ -63,6 +63,13 @@ def pending_events(pending: CalendarImport) -> list[calendar.ParsedEvent]:
     return [calendar.event_from_json(data) for data in pending.events]
 
 
+def not_yet_calls(events: list[calendar.ParsedEvent]) -> list[calendar.ParsedEvent]:
+    """The events no call has come from yet (one query)."""
+    uids = [event.uid for event in events]
+    known = set(Call.objects.filter(ical_uid__in=uids).values_list("ical_uid", flat=True))
+    return [event for event in events if event.uid not in known]
+
+
 def assign_pending_events(
     pending: CalendarImport,
     events: list[calendar.ParsedEvent],
@@ -81,12 +88,8 @@ def assign_pending_events(
         created = calendar.assign_events(events, choices, user=user)
         remaining = [data for data in locked.events if data["n"] not in decided]
         # Events that are in SalesPrep by now (imported again, or by someone else) are done too.
-        known = set(
-            Call.objects.filter(ical_uid__in=[d["uid"] for d in remaining]).values_list(
-                "ical_uid", flat=True
-            )
-        )
-        locked.events = [data for data in remaining if data["uid"] not in known]
+        left = {e.n for e in not_yet_calls([calendar.event_from_json(d) for d in remaining])}
+        locked.events = [data for data in remaining if data["n"] in left]
         if locked.events:
             locked.save(update_fields=["events"])
         else:

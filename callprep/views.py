@@ -182,17 +182,14 @@ IMPORT_RESULT_SHOWN = 100
 ASSIGN_PAGE_SIZE = 100
 
 
-def assign_page(request: HttpRequest, pending: CalendarImport, data=None) -> dict:
+def assign_page(request: HttpRequest, pending: CalendarImport) -> dict:
     """One page of a pending import's events to assign, and their form: a query for the
     events of the page already in SalesPrep and one for the accounts, whatever the page size."""
     page = Paginator(services.pending_events(pending), ASSIGN_PAGE_SIZE).get_page(
         request.GET.get("page")
     )
-    uids = [event.uid for event in page]
-    known = set(Call.objects.filter(ical_uid__in=uids).values_list("ical_uid", flat=True))
-    events = [event for event in page if event.uid not in known]
-    form = AssignEventsForm(data, events=events, user=request.user)
-    return {"page": page, "assign_form": form, "page_events": list(page)}
+    events = services.not_yet_calls(list(page))
+    return {"page": page, "assign_form": AssignEventsForm(events=events, user=request.user)}
 
 
 @require_http_methods(["GET", "POST"])
@@ -205,13 +202,8 @@ def calendar_assign(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         # The events decided are those whose choice was posted, wherever they are in the list.
         posted = [e for e in services.pending_events(pending) if f"event_{e.n}" in request.POST]
-        known = set(
-            Call.objects.filter(ical_uid__in=[e.uid for e in posted]).values_list(
-                "ical_uid", flat=True
-            )
-        )
         form = AssignEventsForm(
-            request.POST, events=[e for e in posted if e.uid not in known], user=request.user
+            request.POST, events=services.not_yet_calls(posted), user=request.user
         )
         if form.is_valid():
             created, left = services.assign_pending_events(

@@ -417,3 +417,35 @@ def test_a_new_mapping_is_rehearsed_once_and_kept_for_the_preview(alice_client):
     first_select = html[html.index('<select name="col_0"') : html.index('<select name="col_1"')]
     assert '<option value="name" selected>' in first_select
     assert not Account.objects.exists()
+
+
+def test_an_upload_kept_before_dry_runs_were_stored_is_rehearsed_once(alice_client, alice):
+    stored = ImportFile.objects.create(
+        user=alice, filename="old.csv", encoding="utf-8", content=many_rows(2)
+    )
+    url = reverse("accounts:import_preview", args=[stored.pk])
+
+    alice_client.get(url)
+    stored.refresh_from_db()
+    kept = stored.previewed_at
+    alice_client.get(url)
+
+    assert stored.created_count == 2
+    stored.refresh_from_db()
+    assert stored.previewed_at == kept
+
+
+def test_an_upload_over_limits_lowered_since_is_dropped_with_a_message(
+    alice_client, alice, settings
+):
+    stored = ImportFile.objects.create(
+        user=alice, filename="old.csv", encoding="utf-8", content=many_rows(5)
+    )
+    settings.CSV_IMPORT_MAX_ROWS = 3
+
+    response = alice_client.get(reverse("accounts:import_preview", args=[stored.pk]), follow=True)
+
+    assert "old.csv cannot be imported: This file has more than 3 data rows" in (
+        response.content.decode()
+    )
+    assert not ImportFile.objects.exists()
