@@ -165,7 +165,8 @@ class AssignEventsForm(forms.Form):
     """One account choice per calendar event that matched none; blank leaves it out.
 
     The accounts are read once for all the choices (a ModelChoiceField would read them again
-    for every event it renders).
+    for every event it renders), and the page writes the options itself: Django's widget
+    templates would render each of 100 events' options (one per account) one at a time.
     """
 
     def __init__(self, *args, events, user: User, **kwargs):
@@ -173,7 +174,8 @@ class AssignEventsForm(forms.Form):
         self.events = list(events)
         accounts = Account.objects.editable_by(user).order_by("name").only("pk", "name")
         self.accounts = {account.pk: account for account in accounts}
-        choices = [("", "Leave out"), *((pk, a.name) for pk, a in self.accounts.items())]
+        self.account_choices = [(pk, a.name) for pk, a in self.accounts.items()]
+        choices = [("", "Leave out"), *self.account_choices]
         for event in self.events:
             field = forms.TypedChoiceField(
                 choices=choices, coerce=int, required=False, empty_value=None
@@ -182,7 +184,13 @@ class AssignEventsForm(forms.Form):
             self.fields[f"event_{event.n}"] = field
 
     def rows(self):
-        return [(self[f"event_{event.n}"], event) for event in self.events]
+        """(bound field, event, the chosen account's pk or None) per event."""
+        rows = []
+        for event in self.events:
+            field = self[f"event_{event.n}"]
+            value = str(field.value() or "")
+            rows.append((field, event, int(value) if value.isdigit() else None))
+        return rows
 
     def choices(self) -> dict[str, Account]:
         return {

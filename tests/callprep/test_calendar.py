@@ -176,6 +176,8 @@ def test_events_cannot_be_assigned_to_accounts_the_rep_does_not_own(alice_client
     response = alice_client.post(url, {"event_0": westwind.pk})
 
     assert response.status_code == 200
+    assert "Select a valid choice" in response.content.decode()
+    assert "Westwind" not in response.content.decode()  # not offered either
     assert not Call.objects.filter(account=westwind).exists()
 
 
@@ -470,7 +472,7 @@ def test_events_to_assign_are_stored_and_shown_100_a_page(alice_client, acme):
     third = alice_client.get(url, {"page": "3"})
 
     assert len(pending.events) == 250
-    assert [event.summary for _, event in third.context["assign_form"].rows()] == [
+    assert [event.summary for _, event, _ in third.context["assign_form"].rows()] == [
         f"Lunch {n}" for n in range(200, 250)
     ]
     assert "Page 3 of 3" in third.content.decode()
@@ -524,3 +526,17 @@ def test_an_import_kept_before_its_events_were_stored_still_opens(alice_client, 
     assert "Lunch 1" in response.content.decode()
     pending.refresh_from_db()
     assert len(pending.events) == 2
+
+
+def test_a_chosen_account_stays_selected_when_the_page_comes_back_with_an_error(
+    alice_client, acme, westwind
+):
+    upload(alice_client, calendar_of(unmatched_events(2)))
+    url = reverse("callprep:calendar_assign", args=[CalendarImport.objects.get().pk])
+
+    response = alice_client.post(url, {"event_0": acme.pk, "event_1": westwind.pk})
+
+    html = response.content.decode()
+    first = html[html.index('name="event_0"') : html.index('name="event_1"')]
+    assert f'<option value="{acme.pk}" selected>' in first
+    assert not Call.objects.exists()
