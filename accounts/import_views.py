@@ -94,15 +94,10 @@ def import_preview(request: HttpRequest, pk: int) -> HttpResponse:
     require_account_creator(request.user)
     stored = get_object_or_404(ImportFile.objects.select_related("team"), pk=pk, user=request.user)
     try:
-        if stored.previewed_at is None:  # kept before uploads were rehearsed at once
-            header, rows = importing.read_rows(stored.content)
-            stored.header, stored.row_count = header, len(rows)
-            importing.rehearse(
-                stored, rows, importing.auto_mapping(header), user=request.user, team=None
-            )
+        importing.ensure_dry_run(stored, user=request.user)
         return preview_or_import(request, stored)
     except importing.ImportProblem as exc:  # the limits were lowered since it was uploaded
-        stored.delete()
+        importing.drop_upload(stored)
         messages.error(request, f"{stored.filename} cannot be imported: {exc}")
         return redirect("accounts:import")
 

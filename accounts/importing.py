@@ -505,6 +505,19 @@ def keep_upload(user: User, *, filename: str, encoding: str, text: str) -> Impor
     return stored
 
 
+def ensure_dry_run(stored: ImportFile, *, user: User) -> None:
+    """Rehearse an upload kept before uploads were rehearsed at once (nothing to do for the
+    others). Raises ImportProblem when the file is over limits lowered since."""
+    if stored.previewed_at is None:
+        header, rows = read_rows(stored.content)
+        stored.header, stored.row_count = header, len(rows)
+        rehearse(stored, rows, auto_mapping(header), user=user, team=None)
+
+
+def drop_upload(stored: ImportFile) -> None:
+    stored.delete()
+
+
 def rehearse(
     stored: ImportFile,
     rows: Sequence[Sequence[str]],
