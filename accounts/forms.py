@@ -265,9 +265,16 @@ class ContactForm(forms.ModelForm):
 class ImportUploadForm(forms.Form):
     file = forms.FileField(
         label="CSV file",
-        help_text="A CSV export of accounts (and optionally one contact per row), at most 5 MB.",
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["file"].help_text = (
+            "A CSV export of accounts (and optionally one contact per row): at most "
+            f"{settings.IMPORT_MAX_MEGABYTES} MB, {settings.CSV_IMPORT_MAX_COLUMNS:,} columns "
+            f"and {settings.CSV_IMPORT_MAX_ROWS:,} rows."
+        )
 
 
 def _profile_zone_choices() -> list[tuple[str, str]]:

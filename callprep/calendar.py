@@ -6,7 +6,9 @@ domains); events that match no account, or more than one, are returned for the u
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import re
 import zoneinfo
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -25,7 +27,6 @@ from callprep.briefs.rendering import safe_http_url
 from callprep.changes import call_changed
 from callprep.models import Call, CallKind, CallStatus
 
-MAX_ICS_BYTES = 5 * 1024 * 1024
 PRODID = "-//SalesPrep//Calls//EN"
 
 
@@ -121,6 +122,7 @@ class ParsedEvent:
     attendee_emails: list[str] = field(default_factory=list)
     cancelled: bool = False
     recurring: bool = False
+    n: int = 0  # its place among the events kept for assignment (CalendarImport.events)
 
     @property
     def local_start(self) -> dt.datetime:
@@ -135,15 +137,38 @@ class ParsedEvent:
         return {email.rsplit("@", 1)[1] for email in self.attendee_emails if "@" in email}
 
 
+def max_bytes() -> int:
+    return settings.IMPORT_MAX_MEGABYTES * 1024 * 1024
+
+
+def check_size(size: int) -> None:
+    """Refuse a file over IMPORT_MAX_MEGABYTES, before it is read."""
+    if size > max_bytes():
+        mb = settings.IMPORT_MAX_MEGABYTES
+        raise CalendarError(f"The file is larger than {mb} MB; the import reads at most {mb} MB.")
+
+
 def decode_calendar(raw: bytes) -> str:
-    if len(raw) > MAX_ICS_BYTES:
-        raise CalendarError("The file is larger than 5 MB.")
+    check_size(len(raw))
     for encoding in ("utf-8-sig", "cp1252", "latin-1"):
         try:
             return raw.decode(encoding)
         except UnicodeDecodeError:
             continue
     raise CalendarError("The file is not text.")  # pragma: no cover - latin-1 decodes anything
+
+
+EVENT_START = re.compile(r"^BEGIN:VEVENT[ \t]*\r?$", re.MULTILINE | re.IGNORECASE)
+
+
+def check_event_count(text: str) -> None:
+    """Refuse a file of more than ICS_IMPORT_MAX_EVENTS events, before it is parsed."""
+    count, limit = len(EVENT_START.findall(text)), settings.ICS_IMPORT_MAX_EVENTS
+    if count > limit:
+        raise CalendarError(
+            f"This file has {count:,} events; the import reads at most {limit:,}. "
+            "Export a shorter date range and try again."
+        )
 
 
 def zone_name_of(value: dt.datetime, params, default: str) -> str:
@@ -159,79 +184,141 @@ def zone_name_of(value: dt.datetime, params, default: str) -> str:
 
 
 def parse_calendar(text: str) -> list[ParsedEvent]:
-    """The events of an iCalendar file; raises CalendarError when it is not one."""
+    """The events of an iCalendar file; raises CalendarError when it is not one, has too
+    many events, or has an event whose dates are out of range (the message names it)."""
+    check_event_count(text)
     try:
         cal = icalendar.Calendar.from_ical(text)
-    except (ValueError, IndexError, KeyError) as exc:
+    except (ValueError, IndexError, KeyError, OverflowError) as exc:
         raise CalendarError(f"This is not an iCalendar (.ics) file: {exc}") from exc
     if getattr(cal, "name", "") != "VCALENDAR":
         raise CalendarError("This is not an iCalendar (.ics) file.")
     default = str(cal.get("X-WR-TIMEZONE", "")) or settings.TIME_ZONE
     if default not in available_time_zones():
         default = WINDOWS_TO_OLSON.get(default, settings.TIME_ZONE)
-    default_zone = zoneinfo.ZoneInfo(default)
     events: list[ParsedEvent] = []
     for component in cal.walk("VEVENT"):
         if component.get("RECURRENCE-ID") is not None:
             continue  # a changed occurrence of a series: the series is imported once
-        start_prop = component.get("DTSTART")
-        if start_prop is None:
+        if component.get("DTSTART") is None:
             continue
-        start = start_prop.dt
-        end_prop = component.get("DTEND")
-        end = end_prop.dt if end_prop is not None else None
-        if end is None and component.get("DURATION") is not None:
-            end = start + component.get("DURATION").dt
-        all_day = not isinstance(start, dt.datetime)
-        if all_day:
-            zone_name = default
-            starts_at = dt.datetime.combine(start, dt.time(), tzinfo=default_zone)
-            end_day = end if isinstance(end, dt.date) and end > start else None
-            end_day = end_day or start + dt.timedelta(days=1)
-            if isinstance(end_day, dt.datetime):
-                end_day = end_day.date()
-            ends_at = dt.datetime.combine(end_day, dt.time(), tzinfo=default_zone)
-        else:
-            zone_name = zone_name_of(start, start_prop.params, default)
-            zone = zoneinfo.ZoneInfo(zone_name)
-            starts_at = start if timezone.is_aware(start) else start.replace(tzinfo=zone)
-            if isinstance(end, dt.datetime):
-                ends_at = end if timezone.is_aware(end) else end.replace(tzinfo=zone)
-            else:
-                ends_at = starts_at + dt.timedelta(hours=1)
-            starts_at, ends_at = starts_at.astimezone(zone), ends_at.astimezone(zone)
-            if ends_at < starts_at:
-                ends_at = starts_at
-        attendees = component.get("ATTENDEE") or []
-        if not isinstance(attendees, list):
-            attendees = [attendees]
-        emails = []
-        for address in attendees:
-            email = str(address).strip()
-            if email.lower().startswith("mailto:"):
-                email = email[7:]
-            if "@" in email:
-                emails.append(email.lower())
-        uid = str(component.get("UID", "")).strip()
-        if not uid:
-            uid = f"{starts_at.isoformat()}-{component.get('SUMMARY', '')}"[:255]
-        events.append(
-            ParsedEvent(
-                uid=uid[:255],
-                summary=str(component.get("SUMMARY", "")).strip()[:200] or "Customer call",
-                starts_at=starts_at,
-                ends_at=ends_at,
-                time_zone=zone_name,
-                all_day=all_day,
-                location=str(component.get("LOCATION", "")).strip()[:300],
-                url=str(component.get("URL", "")).strip()[:500],
-                description=str(component.get("DESCRIPTION", "")).strip(),
-                attendee_emails=emails,
-                cancelled=str(component.get("STATUS", "")).upper() == "CANCELLED",
-                recurring=component.get("RRULE") is not None,
-            )
-        )
+        events.append(parse_event(component, default))
     return events
+
+
+def date_value(component, name: str) -> dt.date | None:
+    """The date or date-time of a DTSTART or DTEND; CalendarError when it is not one."""
+    prop = component.get(name)
+    if prop is None:
+        return None
+    try:
+        value = prop.dt
+    except icalendar.BrokenCalendarProperty:  # the text is not a date
+        value = None
+    if not isinstance(value, dt.date):
+        raise CalendarError(f"{event_label(component)} has a {name} that is not a date.")
+    first, last = settings.ICS_IMPORT_YEARS
+    if not first <= value.year <= last:
+        raise CalendarError(
+            f"{event_label(component)} has a {name} in the year {value.year}; the import "
+            f"reads events from {first} to {last}."
+        )
+    return value
+
+
+def event_label(component) -> str:
+    summary = " ".join(str(component.get("SUMMARY", "")).split())[:80]
+    uid = str(component.get("UID", "")).strip()[:80]
+    return f"The event “{summary or uid or 'without a title'}”"
+
+
+def check_length(component, length: dt.timedelta) -> None:
+    if length < dt.timedelta(0):
+        raise CalendarError(f"{event_label(component)} ends before it starts.")
+    days = settings.ICS_IMPORT_MAX_EVENT_DAYS
+    if length > dt.timedelta(days=days):
+        raise CalendarError(
+            f"{event_label(component)} lasts {length.days:,} days; the import reads events of "
+            f"at most {days} days."
+        )
+
+
+def parse_event(component, default: str) -> ParsedEvent:
+    """One VEVENT with a DTSTART; CalendarError when its dates are out of range."""
+    default_zone = zoneinfo.ZoneInfo(default)
+    start_prop = component.get("DTSTART")
+    start = date_value(component, "DTSTART")
+    end = date_value(component, "DTEND")
+    if end is None and component.get("DURATION") is not None:
+        try:
+            duration = component.get("DURATION").dt
+        except icalendar.BrokenCalendarProperty:  # e.g. "P9999999999D"
+            duration = None
+        if not isinstance(duration, dt.timedelta):
+            raise CalendarError(
+                f"{event_label(component)} has a DURATION that is not a length of time."
+            )
+        check_length(component, duration)
+        end = start + duration
+    all_day = not isinstance(start, dt.datetime)
+    if all_day:
+        zone_name = default
+        starts_at = dt.datetime.combine(start, dt.time(), tzinfo=default_zone)
+        end_day = end.date() if isinstance(end, dt.datetime) else end
+        if end_day is not None and end_day < start:
+            raise CalendarError(f"{event_label(component)} ends before it starts.")
+        if end_day is None or end_day == start:
+            end_day = start + dt.timedelta(days=1)
+        ends_at = dt.datetime.combine(end_day, dt.time(), tzinfo=default_zone)
+    else:
+        zone_name = zone_name_of(start, start_prop.params, default)
+        zone = zoneinfo.ZoneInfo(zone_name)
+        starts_at = start if timezone.is_aware(start) else start.replace(tzinfo=zone)
+        if isinstance(end, dt.datetime):
+            ends_at = end if timezone.is_aware(end) else end.replace(tzinfo=zone)
+        else:
+            ends_at = starts_at + dt.timedelta(hours=1)
+        starts_at, ends_at = starts_at.astimezone(zone), ends_at.astimezone(zone)
+    check_length(component, ends_at - starts_at)
+    attendees = component.get("ATTENDEE") or []
+    if not isinstance(attendees, list):
+        attendees = [attendees]
+    emails = []
+    for address in attendees:
+        email = str(address).strip()
+        if email.lower().startswith("mailto:"):
+            email = email[7:]
+        if "@" in email:
+            emails.append(email.lower())
+    uid = str(component.get("UID", "")).strip()
+    if not uid:
+        uid = f"{starts_at.isoformat()}-{component.get('SUMMARY', '')}"[:255]
+    return ParsedEvent(
+        uid=uid[:255],
+        summary=str(component.get("SUMMARY", "")).strip()[:200] or "Customer call",
+        starts_at=starts_at,
+        ends_at=ends_at,
+        time_zone=zone_name,
+        all_day=all_day,
+        location=str(component.get("LOCATION", "")).strip()[:300],
+        url=str(component.get("URL", "")).strip()[:500],
+        description=str(component.get("DESCRIPTION", "")).strip(),
+        attendee_emails=emails,
+        cancelled=str(component.get("STATUS", "")).upper() == "CANCELLED",
+        recurring=component.get("RRULE") is not None,
+    )
+
+
+def event_to_json(event: ParsedEvent) -> dict:
+    data = dataclasses.asdict(event)
+    data["starts_at"], data["ends_at"] = event.starts_at.isoformat(), event.ends_at.isoformat()
+    return data
+
+
+def event_from_json(data: dict) -> ParsedEvent:
+    starts_at = dt.datetime.fromisoformat(data["starts_at"])
+    ends_at = dt.datetime.fromisoformat(data["ends_at"])
+    return ParsedEvent(**(data | {"starts_at": starts_at, "ends_at": ends_at}))
 
 
 @dataclass

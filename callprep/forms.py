@@ -162,32 +162,51 @@ class CallStatusForm(forms.Form):
 class CalendarUploadForm(forms.Form):
     file = forms.FileField(
         label="Calendar file (.ics)",
-        help_text="Exported from Outlook or Google Calendar, at most 5 MB.",
         widget=forms.ClearableFileInput(attrs={"accept": ".ics,text/calendar"}),
     )
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["file"].help_text = (
+            f"Exported from Outlook or Google Calendar: at most {settings.IMPORT_MAX_MEGABYTES} "
+            f"MB and {settings.ICS_IMPORT_MAX_EVENTS:,} events."
+        )
+
 
 class AssignEventsForm(forms.Form):
-    """One account choice per calendar event that matched none; blank leaves it out."""
+    """One account choice per calendar event that matched none; blank leaves it out.
+
+    The accounts are read once for all the choices (a ModelChoiceField would read them again
+    for every event it renders), and the page writes the options itself: Django's widget
+    templates would render each of 100 events' options (one per account) one at a time.
+    """
 
     def __init__(self, *args, events, user: User, **kwargs):
         super().__init__(*args, **kwargs)
         self.events = list(events)
-        accounts = Account.objects.editable_by(user).order_by("name")
-        for index, event in enumerate(self.events):
-            field = forms.ModelChoiceField(
-                queryset=accounts, required=False, empty_label="Leave out"
+        accounts = Account.objects.editable_by(user).order_by("name").only("pk", "name")
+        self.accounts = {account.pk: account for account in accounts}
+        self.account_choices = [(pk, a.name) for pk, a in self.accounts.items()]
+        choices = [("", "Leave out"), *self.account_choices]
+        for event in self.events:
+            field = forms.TypedChoiceField(
+                choices=choices, coerce=int, required=False, empty_value=None
             )
             field.label = event.summary
-            field.event = event
-            self.fields[f"event_{index}"] = field
+            self.fields[f"event_{event.n}"] = field
 
     def rows(self):
-        return [(self[f"event_{i}"], event) for i, event in enumerate(self.events)]
+        """(bound field, event, the chosen account's pk or None) per event."""
+        rows = []
+        for event in self.events:
+            field = self[f"event_{event.n}"]
+            value = str(field.value() or "")
+            rows.append((field, event, int(value) if value.isdigit() else None))
+        return rows
 
     def choices(self) -> dict[str, Account]:
         return {
-            event.uid: self.cleaned_data[f"event_{i}"]
-            for i, event in enumerate(self.events)
-            if self.cleaned_data.get(f"event_{i}")
+            event.uid: self.accounts[self.cleaned_data[f"event_{event.n}"]]
+            for event in self.events
+            if self.cleaned_data.get(f"event_{event.n}")
         }

@@ -233,11 +233,17 @@ class CalendarFeed(models.Model):
 
 
 class CalendarImport(models.Model):
-    """An uploaded .ics file, kept while its unmatched events wait to be assigned."""
+    """An uploaded .ics file, kept while its unmatched events wait to be assigned.
+
+    ``events`` holds those events as parsed at upload (callprep/calendar.py, event_to_json), each
+    with its position ``n`` in the list, so the page of events to assign does not parse the file
+    again; an event leaves the list once the uploader has assigned it or left it out.
+    """
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     filename = models.CharField(max_length=255)
     content = models.TextField()
+    events = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:

@@ -39,10 +39,35 @@ def save_call(form: CallForm) -> Call:
     return call
 
 
-def keep_unmatched_import(user: User, *, filename: str, content: str) -> CalendarImport:
-    """Keep an imported calendar whose events matched no account, for its uploader to assign."""
+def keep_unmatched_import(
+    user: User, *, filename: str, content: str, events: list[calendar.ParsedEvent]
+) -> CalendarImport:
+    """Keep an imported calendar's events that matched no account, for its uploader to assign."""
+    stored = [calendar.event_to_json(event) | {"n": n} for n, event in enumerate(events)]
     with transaction.atomic():
-        return CalendarImport.objects.create(user=user, filename=filename[:255], content=content)
+        return CalendarImport.objects.create(
+            user=user, filename=filename[:255], content=content, events=stored
+        )
+
+
+def pending_events(pending: CalendarImport) -> list[calendar.ParsedEvent]:
+    """The events of a pending import still to assign. An import kept before its events were
+    stored is parsed once and its events stored."""
+    if not pending.events and pending.content:
+        try:
+            events = calendar.parse_calendar(pending.content)
+        except calendar.CalendarError:
+            events = []
+        pending.events = [calendar.event_to_json(e) | {"n": n} for n, e in enumerate(events)]
+        pending.save(update_fields=["events"])
+    return [calendar.event_from_json(data) for data in pending.events]
+
+
+def not_yet_calls(events: list[calendar.ParsedEvent]) -> list[calendar.ParsedEvent]:
+    """The events no call has come from yet (one query)."""
+    uids = [event.uid for event in events]
+    known = set(Call.objects.filter(ical_uid__in=uids).values_list("ical_uid", flat=True))
+    return [event for event in events if event.uid not in known]
 
 
 def assign_pending_events(
@@ -51,10 +76,22 @@ def assign_pending_events(
     choices: dict[str, Account],
     *,
     user: User,
-) -> list[Call]:
-    """Create calls from the events the uploader assigned to accounts; the pending import is
-    then done with."""
+) -> tuple[list[Call], int]:
+    """Create calls from the events the uploader assigned to accounts; those events and the
+    ones left out are then done with. Returns the calls and how many events are still to
+    assign; the pending import is deleted when none is."""
+    decided = {event.n for event in events}
     with transaction.atomic():
+        locked = CalendarImport.objects.select_for_update().filter(pk=pending.pk).first()
+        if locked is None:  # another request assigned the last events meanwhile
+            return [], 0
         created = calendar.assign_events(events, choices, user=user)
-        pending.delete()
-    return created
+        remaining = [data for data in locked.events if data["n"] not in decided]
+        # Events that are in SalesPrep by now (imported again, or by someone else) are done too.
+        left = {e.n for e in not_yet_calls([calendar.event_from_json(d) for d in remaining])}
+        locked.events = [data for data in remaining if data["n"] in left]
+        if locked.events:
+            locked.save(update_fields=["events"])
+        else:
+            locked.delete()
+    return created, len(locked.events)

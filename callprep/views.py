@@ -5,6 +5,7 @@ from datetime import timedelta
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -147,8 +148,7 @@ def calendar_import(request: HttpRequest) -> HttpResponse:
             return ratelimit.too_many(response, wait)
         upload = form.cleaned_data["file"]
         try:
-            if upload.size > calendar.MAX_ICS_BYTES:
-                raise calendar.CalendarError("The file is larger than 5 MB.")
+            calendar.check_size(upload.size)
             text = calendar.decode_calendar(upload.read())
             events = calendar.parse_calendar(text)
             report = calendar.import_calendar(events, user=request.user)
@@ -158,46 +158,76 @@ def calendar_import(request: HttpRequest) -> HttpResponse:
             pending = None
             if report.unmatched:
                 pending = services.keep_unmatched_import(
-                    request.user, filename=upload.name, content=text
+                    request.user, filename=upload.name, content=text, events=report.unmatched
                 )
             messages.success(
                 request,
                 f"Calendar imported: {len(report.created)} call(s) created, "
                 f"{len(report.updated)} updated, {len(report.unmatched)} to assign.",
             )
-            return render(
-                request,
-                "callprep/calendar_import_result.html",
-                {
-                    "report": report,
-                    "pending": pending,
-                    "assign_form": AssignEventsForm(events=report.unmatched, user=request.user)
-                    if pending
-                    else None,
-                },
-            )
+            imported = [("New", c) for c in report.created] + [
+                ("Updated", c) for c in report.updated
+            ]
+            context = {
+                "report": report,
+                "imported_shown": imported[:IMPORT_RESULT_SHOWN],
+                "imported_hidden": max(0, len(imported) - IMPORT_RESULT_SHOWN),
+                "pending": pending,
+            }
+            if pending:
+                context |= assign_page(request, pending)
+            return render(request, "callprep/calendar_import_result.html", context)
     return render(request, "callprep/calendar_import.html", {"form": form})
+
+
+# The calls an upload created or updated, listed on its result; the rest are in My calls.
+IMPORT_RESULT_SHOWN = 100
+# Events to assign per page.
+ASSIGN_PAGE_SIZE = 100
+
+
+def assign_page(request: HttpRequest, pending: CalendarImport) -> dict:
+    """One page of a pending import's events to assign, and their form: a query for the
+    events of the page already in SalesPrep and one for the accounts, whatever the page size."""
+    page = Paginator(services.pending_events(pending), ASSIGN_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    events = services.not_yet_calls(list(page))
+    return {"page": page, "assign_form": AssignEventsForm(events=events, user=request.user)}
 
 
 @require_http_methods(["GET", "POST"])
 def calendar_assign(request: HttpRequest, pk: int) -> HttpResponse:
-    """Assign the events of an import that matched no account; only its uploader sees it."""
+    """Assign the events of an import that matched no account, a page at a time; only its
+    uploader sees it. Submitting a page creates the chosen calls; its other events are left
+    out and the next page comes up."""
     require_rep_or_admin(request.user)
     pending = get_object_or_404(CalendarImport, pk=pk, user=request.user)
-    events = [
-        e
-        for e in calendar.parse_calendar(pending.content)
-        if not Call.objects.filter(ical_uid=e.uid).exists()
-    ]
-    form = AssignEventsForm(request.POST or None, events=events, user=request.user)
-    if request.method == "POST" and form.is_valid():
-        created = services.assign_pending_events(pending, events, form.choices(), user=request.user)
-        messages.success(request, f"{len(created)} call(s) created from your calendar.")
-        return redirect("callprep:my_calls")
+    if request.method == "POST":
+        # The events decided are those whose choice was posted, wherever they are in the list.
+        posted = [e for e in services.pending_events(pending) if f"event_{e.n}" in request.POST]
+        form = AssignEventsForm(
+            request.POST, events=services.not_yet_calls(posted), user=request.user
+        )
+        if form.is_valid():
+            created, left = services.assign_pending_events(
+                pending, posted, form.choices(), user=request.user
+            )
+            messages.success(
+                request,
+                f"{len(created)} call(s) created from your calendar"
+                + (f"; {left} meeting(s) still to assign." if left else "."),
+            )
+            if left:
+                return redirect("callprep:calendar_assign", pk=pending.pk)
+            return redirect("callprep:my_calls")
+        context = assign_page(request, pending) | {"assign_form": form}
+    else:
+        context = assign_page(request, pending)
     return render(
         request,
         "callprep/calendar_import_result.html",
-        {"report": None, "pending": pending, "assign_form": form},
+        {"report": None, "pending": pending, **context},
     )
 
 

@@ -287,6 +287,16 @@ CELERY_IMPORTS = ["callprep.evidence.tasks", "callprep.review.tasks", "callprep.
 # A brief is due this many hours before its call's current start (callprep/briefs/models.py).
 BRIEF_DUE_HOURS = env_int("BRIEF_DUE_HOURS", 48, minimum=1)
 
+# Upload limits of the CSV account import and the .ics calendar import: a file over one is
+# refused with a message that names it, before any row or event is read.
+IMPORT_MAX_MEGABYTES = env_int("IMPORT_MAX_MEGABYTES", 5, minimum=1)
+CSV_IMPORT_MAX_COLUMNS = env_int("CSV_IMPORT_MAX_COLUMNS", 200, minimum=1)
+CSV_IMPORT_MAX_ROWS = env_int("CSV_IMPORT_MAX_ROWS", 50_000, minimum=1)
+ICS_IMPORT_MAX_EVENTS = env_int("ICS_IMPORT_MAX_EVENTS", 5_000, minimum=1)
+# Calendar events outside these bounds are refused with a message naming the event.
+ICS_IMPORT_YEARS = (1900, 2100)
+ICS_IMPORT_MAX_EVENT_DAYS = env_int("ICS_IMPORT_MAX_EVENT_DAYS", 31, minimum=1)
+
 # E-mail (Django 6.1 mailers). The console backend prints mail in development.
 EMAIL_BACKEND_PATH = env_str(
     "EMAIL_BACKEND",

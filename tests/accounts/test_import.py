@@ -71,7 +71,7 @@ def test_a_salesforce_export_previews_then_imports_accounts_and_contacts(alice_c
 
     preview = alice_client.get(url)
     assert preview.status_code == 200
-    assert preview.context["report"].created == 2
+    assert preview.context["report"].created_count == 2
     assert not Account.objects.exists()  # the preview writes nothing
 
     response = do_import(alice_client, url)
@@ -142,8 +142,8 @@ def test_a_failing_row_leaves_the_database_unchanged(alice_client):
     assert "Nothing was imported" in html
     assert "Unknown country “Atlantis”" in html
     assert "Employees must be a whole number" in html
-    failed = response.context["report"].failed
-    assert [row.number for row in failed] == [5]
+    assert response.context["report"].failed_count == 1
+    assert [row.number for row in response.context["page"] if not row.ok] == [5]
 
 
 def test_import_valid_rows_only_skips_the_failing_rows(alice_client):
@@ -283,3 +283,169 @@ def test_an_admin_import_assigns_owners_by_username(client, ada, alice):
     do_import(client, url)
 
     assert Account.objects.get().owner == alice
+
+
+# --- Bounded work ---------------------------------------------------------------------------
+
+
+def many_rows(count: int) -> str:
+    return "Account Name,Website\n" + "".join(
+        f"Bulk Fictional {n},bulk-{n}.example\n" for n in range(count)
+    )
+
+
+def test_a_file_of_20000_columns_is_refused_naming_the_limit(alice_client):
+    header = ",".join(f"c{n}" for n in range(20_000))
+
+    response = upload(alice_client, f"{header}\n{',' * 19_999}x\n")
+
+    assert response.status_code == 200
+    assert "This file has 20,000 columns; the import reads at most 200." in (
+        response.content.decode()
+    )
+    assert not ImportFile.objects.exists()
+
+
+def test_a_data_row_wider_than_the_limit_is_refused_too(alice_client):
+    response = upload(alice_client, "Account Name\nx" + "," * 250 + "\n")
+
+    assert "This file has 251 columns; the import reads at most 200." in (response.content.decode())
+
+
+def test_a_file_of_50001_rows_is_refused_naming_the_limit(alice_client):
+    response = upload(alice_client, "Account Name\n" + "x\n" * 50_001)
+
+    assert response.status_code == 200
+    assert "This file has more than 50,000 data rows; the import reads at most 50,000." in (
+        response.content.decode()
+    )
+    assert not ImportFile.objects.exists()
+
+
+def test_the_limits_come_from_the_settings(alice_client, settings):
+    settings.CSV_IMPORT_MAX_COLUMNS = 2
+    settings.CSV_IMPORT_MAX_ROWS = 3
+
+    wide = upload(alice_client, "Account Name,Website,City\nx,y,z\n").content.decode()
+    long = upload(alice_client, "Account Name\na\nb\nc\nd\n").content.decode()
+
+    assert "This file has 3 columns; the import reads at most 2." in wide
+    assert "more than 3 data rows; the import reads at most 3." in long
+    assert preview_url(alice_client, "Account Name\na\nb\nc\n")
+
+
+def test_the_upload_rehearses_the_import_once_and_keeps_the_result(alice_client):
+    preview_url(alice_client, SALESFORCE)
+
+    stored = ImportFile.objects.get()
+    assert stored.header[:2] == ["Account ID", "Account Name"]
+    assert stored.row_count == 3
+    assert (stored.created_count, stored.updated_count, stored.failed_count) == (2, 1, 0)
+    assert list(stored.results.values_list("number", "action")) == [
+        (2, "create"),
+        (3, "update"),
+        (4, "create"),
+    ]
+    assert not Account.objects.exists()
+
+
+def test_the_preview_page_shows_the_stored_dry_run_without_rehearsing_again(alice_client):
+    url = preview_url(alice_client, SALESFORCE)
+    stored = ImportFile.objects.get()
+    # Had the page rehearsed the import again, it would show "Acme Fictional Corp" and no error.
+    stored.results.filter(number=2).update(name="Stored Name", errors=["Stored error."])
+
+    html = alice_client.get(url).content.decode()
+
+    assert "Stored Name" in html
+    assert "Stored error." in html
+
+
+def test_the_preview_page_costs_the_same_queries_for_3_rows_as_for_300(
+    alice_client, django_assert_max_num_queries
+):
+    small = preview_url(alice_client, many_rows(3))
+    with django_assert_max_num_queries(12) as small_queries:
+        alice_client.get(small)
+    small_count = len(small_queries)  # read now: the next request resets the log
+    large = preview_url(alice_client, many_rows(300))
+
+    with django_assert_max_num_queries(small_count):
+        response = alice_client.get(large)
+
+    assert response.context["report"].created_count == 300
+
+
+def test_the_preview_shows_100_rows_a_page(alice_client):
+    url = preview_url(alice_client, many_rows(250))
+
+    first = alice_client.get(url)
+    third = alice_client.get(url, {"page": "3"})
+
+    assert [row.number for row in first.context["page"]] == list(range(2, 102))
+    assert [row.number for row in third.context["page"]] == list(range(202, 252))
+    assert "Page 3 of 3" in third.content.decode()
+    # A page that is not a number, or past the end, shows the first or the last page.
+    assert alice_client.get(url, {"page": "x"}).context["page"].number == 1
+    assert alice_client.get(url, {"page": "99"}).context["page"].number == 3
+
+
+def test_the_preview_can_show_only_the_rows_with_errors(alice_client):
+    bad = many_rows(150) + "Broken Fictional,https://broken.example,\n"
+    bad = bad.replace("Account Name,Website", "Account Name,Website,Billing Country")
+    bad = bad.replace("https://broken.example,", "https://broken.example,Atlantis")
+    url = preview_url(alice_client, bad)
+
+    page = alice_client.get(url, {"errors": "1"}).context["page"]
+
+    assert [row.number for row in page] == [152]
+    assert page[0].errors == ["Country: Unknown country “Atlantis”."]
+
+
+def test_a_new_mapping_is_rehearsed_once_and_kept_for_the_preview(alice_client):
+    url = preview_url(alice_client, "Firm,Web\nRemapped Fictional,remapped.example\n")
+    assert ImportFile.objects.get().mapping_problems  # no column is the account name yet
+
+    response = alice_client.post(url, {"col_0": "name", "col_1": "website", "action": "preview"})
+
+    assert response.status_code == 302
+    stored = ImportFile.objects.get()
+    assert stored.mapping == ["name", "website"]
+    assert stored.mapping_problems == []
+    assert stored.created_count == 1
+    html = alice_client.get(url).content.decode()
+    first_select = html[html.index('<select name="col_0"') : html.index('<select name="col_1"')]
+    assert '<option value="name" selected>' in first_select
+    assert not Account.objects.exists()
+
+
+def test_an_upload_kept_before_dry_runs_were_stored_is_rehearsed_once(alice_client, alice):
+    stored = ImportFile.objects.create(
+        user=alice, filename="old.csv", encoding="utf-8", content=many_rows(2)
+    )
+    url = reverse("accounts:import_preview", args=[stored.pk])
+
+    alice_client.get(url)
+    stored.refresh_from_db()
+    kept = stored.previewed_at
+    alice_client.get(url)
+
+    assert stored.created_count == 2
+    stored.refresh_from_db()
+    assert stored.previewed_at == kept
+
+
+def test_an_upload_over_limits_lowered_since_is_dropped_with_a_message(
+    alice_client, alice, settings
+):
+    stored = ImportFile.objects.create(
+        user=alice, filename="old.csv", encoding="utf-8", content=many_rows(5)
+    )
+    settings.CSV_IMPORT_MAX_ROWS = 3
+
+    response = alice_client.get(reverse("accounts:import_preview", args=[stored.pk]), follow=True)
+
+    assert "old.csv cannot be imported: This file has more than 3 data rows" in (
+        response.content.decode()
+    )
+    assert not ImportFile.objects.exists()

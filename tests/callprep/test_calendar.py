@@ -176,6 +176,8 @@ def test_events_cannot_be_assigned_to_accounts_the_rep_does_not_own(alice_client
     response = alice_client.post(url, {"event_0": westwind.pk})
 
     assert response.status_code == 200
+    assert "Select a valid choice" in response.content.decode()
+    assert "Westwind" not in response.content.decode()  # not offered either
     assert not Call.objects.filter(account=westwind).exists()
 
 
@@ -367,3 +369,183 @@ def test_an_event_without_account_domains_stays_unmatched(alice, acme):
 
     assert report.unmatched == [event]
     assert not Contact.objects.exists()
+
+
+# --- Bounded work ---------------------------------------------------------------------------
+
+
+def calendar_of(events: list[str]) -> str:
+    body = "".join(f"BEGIN:VEVENT\r\n{event}\r\nEND:VEVENT\r\n" for event in events)
+    return f"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\n{body}END:VCALENDAR\r\n"
+
+
+def unmatched_events(count: int) -> list[str]:
+    return [
+        f"UID:lunch-{n}@example.com\r\nSUMMARY:Lunch {n}\r\n"
+        f"DTSTART:{NEXT_YEAR}0301T{n // 60 % 24:02d}{n % 60:02d}00Z\r\n"
+        "ATTENDEE:mailto:someone@unknown-prospect.example"
+        for n in range(count)
+    ]
+
+
+def test_a_calendar_of_5001_events_is_refused_naming_the_limit(alice_client, acme):
+    events = [
+        f"UID:e{n}\r\nDTSTART:{NEXT_YEAR}0101T100000Z\r\nATTENDEE:mailto:d@acme.example"
+        for n in range(5001)
+    ]
+
+    response = upload(alice_client, calendar_of(events))
+
+    assert response.status_code == 200
+    assert "This file has 5,001 events; the import reads at most 5,000." in (
+        response.content.decode()
+    )
+    assert not Call.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("dates", "message"),
+    [
+        (
+            "DTSTART:99991231T233000Z",
+            "has a DTSTART in the year 9999; the import reads events from 1900 to 2100.",
+        ),
+        (
+            "DTSTART:00010101T000000Z",
+            "has a DTSTART in the year 1; the import reads events from 1900 to 2100.",
+        ),
+        (
+            f"DTSTART:{NEXT_YEAR}0101T100000Z\r\nDTEND:99991231T233000Z",
+            "has a DTEND in the year 9999",
+        ),
+        (
+            f"DTSTART:{NEXT_YEAR}0101T100000Z\r\nDURATION:P999999999D",
+            "lasts 999,999,999 days; the import reads events of at most 31 days.",
+        ),
+        (
+            f"DTSTART:{NEXT_YEAR}0101T100000Z\r\nDURATION:P9999999999D",
+            "has a DURATION that is not a length of time.",
+        ),
+        (
+            f"DTSTART:{NEXT_YEAR}0101T100000Z\r\nDURATION:-PT1H",
+            "ends before it starts.",
+        ),
+        (
+            f"DTSTART:{NEXT_YEAR}0101T100000Z\r\nDTEND:{NEXT_YEAR}0101T090000Z",
+            "ends before it starts.",
+        ),
+        (
+            f"DTSTART;VALUE=DATE:{NEXT_YEAR}0105\r\nDTEND;VALUE=DATE:{NEXT_YEAR}0101",
+            "ends before it starts.",
+        ),
+        (
+            f"DTSTART:{NEXT_YEAR}0101T100000Z\r\nDTEND:{NEXT_YEAR}0301T100000Z",
+            "lasts 59 days; the import reads events of at most 31 days.",
+        ),
+        ("DTSTART:2030XXXX", "has a DTSTART that is not a date."),
+    ],
+)
+def test_an_event_with_dates_out_of_range_is_refused_naming_it(alice_client, acme, dates, message):
+    good = (
+        f"UID:good\r\nSUMMARY:Fine\r\nDTSTART:{NEXT_YEAR}0101T100000Z\r\n"
+        "ATTENDEE:mailto:d@acme.example"
+    )
+    bad = f"UID:bad\r\nSUMMARY:Far away\r\n{dates}\r\nATTENDEE:mailto:d@acme.example"
+
+    response = upload(alice_client, calendar_of([good, bad]))
+
+    assert response.status_code == 200
+    assert f"The event “Far away” {message}" in response.content.decode()
+    assert not Call.objects.exists()  # the whole file is refused: nothing changes
+
+
+def test_the_result_lists_at_most_100_calls_and_points_to_my_calls(alice_client, acme):
+    events = [
+        f"UID:c{n}\r\nSUMMARY:Call {n}\r\nDTSTART:{NEXT_YEAR}0101T100000Z\r\n"
+        "ATTENDEE:mailto:d@acme.example"
+        for n in range(120)
+    ]
+
+    response = upload(alice_client, calendar_of(events))
+
+    assert Call.objects.count() == 120
+    assert len(response.context["imported_shown"]) == 100
+    assert "And 20 more" in response.content.decode()
+
+
+def test_events_to_assign_are_stored_and_shown_100_a_page(alice_client, acme):
+    upload(alice_client, calendar_of(unmatched_events(250)))
+    pending = CalendarImport.objects.get()
+    url = reverse("callprep:calendar_assign", args=[pending.pk])
+
+    third = alice_client.get(url, {"page": "3"})
+
+    assert len(pending.events) == 250
+    assert [event.summary for _, event, _ in third.context["assign_form"].rows()] == [
+        f"Lunch {n}" for n in range(200, 250)
+    ]
+    assert "Page 3 of 3" in third.content.decode()
+
+
+def test_the_assign_page_costs_the_same_queries_for_3_events_as_for_250(
+    alice_client, acme, django_assert_max_num_queries
+):
+    upload(alice_client, calendar_of(unmatched_events(3)))
+    small = reverse("callprep:calendar_assign", args=[CalendarImport.objects.get().pk])
+    with django_assert_max_num_queries(12) as small_queries:
+        alice_client.get(small)
+    small_count = len(small_queries)  # read now: the next request resets the log
+    CalendarImport.objects.all().delete()
+    upload(alice_client, calendar_of(unmatched_events(250)))
+    large = reverse("callprep:calendar_assign", args=[CalendarImport.objects.get().pk])
+
+    with django_assert_max_num_queries(small_count):
+        response = alice_client.get(large)
+
+    assert len(response.context["assign_form"].events) == 100
+
+
+def test_submitting_a_page_of_events_brings_up_the_next(alice_client, acme):
+    upload(alice_client, calendar_of(unmatched_events(150)))
+    pending = CalendarImport.objects.get()
+    url = reverse("callprep:calendar_assign", args=[pending.pk])
+    first = alice_client.get(url).context["assign_form"]
+    data = dict.fromkeys(first.fields, "") | {"event_0": acme.pk}
+
+    response = alice_client.post(url, data)
+
+    assert response.status_code == 302
+    assert response["Location"] == url
+    assert Call.objects.get().title == "Lunch 0"
+    pending.refresh_from_db()
+    assert [event["n"] for event in pending.events] == list(range(100, 150))
+    rest = alice_client.get(url).context["assign_form"]
+    alice_client.post(url, dict.fromkeys(rest.fields, "") | {"event_149": acme.pk})
+    assert Call.objects.count() == 2
+    assert not CalendarImport.objects.exists()
+
+
+def test_an_import_kept_before_its_events_were_stored_still_opens(alice_client, alice, acme):
+    pending = CalendarImport.objects.create(
+        user=alice, filename="old.ics", content=calendar_of(unmatched_events(2))
+    )
+
+    response = alice_client.get(reverse("callprep:calendar_assign", args=[pending.pk]))
+
+    assert "Lunch 1" in response.content.decode()
+    pending.refresh_from_db()
+    assert len(pending.events) == 2
+
+
+def test_a_chosen_account_stays_selected_when_the_page_comes_back_with_an_error(
+    alice_client, acme, westwind
+):
+    upload(alice_client, calendar_of(unmatched_events(2)))
+    url = reverse("callprep:calendar_assign", args=[CalendarImport.objects.get().pk])
+
+    response = alice_client.post(url, {"event_0": acme.pk, "event_1": westwind.pk})
+
+    html = response.content.decode()
+    first = html[html.index('name="event_0"') : html.index('name="event_1"')]
+    assert f'<option value="{acme.pk}" selected>' in first
+    assert not Call.objects.exists()
