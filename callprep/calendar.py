@@ -25,7 +25,7 @@ from accounts.timezones import available_time_zones
 from callprep import timefmt
 from callprep.briefs.rendering import safe_http_url
 from callprep.changes import call_changed
-from callprep.models import Call, CallKind, CallStatus
+from callprep.models import CALL_YEARS, Call, CallKind, CallStatus, call_year_problem
 
 PRODID = "-//SalesPrep//Calls//EN"
 
@@ -217,8 +217,8 @@ def date_value(component, name: str) -> dt.date | None:
         value = None
     if not isinstance(value, dt.date):
         raise CalendarError(f"{event_label(component)} has a {name} that is not a date.")
-    first, last = settings.ICS_IMPORT_YEARS
-    if not first <= value.year <= last:
+    if call_year_problem(value):
+        first, last = CALL_YEARS
         raise CalendarError(
             f"{event_label(component)} has a {name} in the year {value.year}; the import "
             f"reads events from {first} to {last}."

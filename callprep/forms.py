@@ -11,7 +11,7 @@ from accounts.models import Account, Contact, User
 from accounts.params import id_from
 from accounts.roles import Role
 from accounts.timezones import ZoneSelect, time_zone_choices
-from callprep.models import Call, CallStatus
+from callprep.models import Call, CallStatus, call_year_problem
 
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
 
@@ -121,6 +121,18 @@ class CallForm(forms.ModelForm):
             zone = self.instance.zone
             self.initial["starts"] = self.instance.starts_at.astimezone(zone).replace(tzinfo=None)
             self.initial["ends"] = self.instance.ends_at.astimezone(zone).replace(tzinfo=None)
+
+    def clean_starts(self):
+        return self._within_call_years(self.cleaned_data.get("starts"))
+
+    def clean_ends(self):
+        return self._within_call_years(self.cleaned_data.get("ends"))
+
+    @staticmethod
+    def _within_call_years(value):
+        if value is not None and (problem := call_year_problem(value)):
+            raise forms.ValidationError(problem)
+        return value
 
     def default_time_zone(self) -> str:
         last = (

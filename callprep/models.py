@@ -80,6 +80,19 @@ class CallQuerySet(models.QuerySet):
         return self.filter(waiting_on_rep_q(now or timezone.now(), FROM_CALL))
 
 
+# The years a call may fall in, however it is entered (the call form, a calendar import): far
+# dates are typing mistakes, and dates near the ends of Python's range overflow in arithmetic.
+CALL_YEARS = (1900, 2100)
+
+
+def call_year_problem(value) -> str:
+    """Why ``value`` (a date or date-time) cannot be a call's, or "" when it can."""
+    first, last = CALL_YEARS
+    if first <= value.year <= last:
+        return ""
+    return f"The year {value.year} is outside the years a call may fall in ({first} to {last})."
+
+
 class Call(models.Model):
     """A customer call we prepare for, with the meeting's up-front contract."""
 

@@ -293,8 +293,8 @@ IMPORT_MAX_MEGABYTES = env_int("IMPORT_MAX_MEGABYTES", 5, minimum=1)
 CSV_IMPORT_MAX_COLUMNS = env_int("CSV_IMPORT_MAX_COLUMNS", 200, minimum=1)
 CSV_IMPORT_MAX_ROWS = env_int("CSV_IMPORT_MAX_ROWS", 50_000, minimum=1)
 ICS_IMPORT_MAX_EVENTS = env_int("ICS_IMPORT_MAX_EVENTS", 5_000, minimum=1)
-# Calendar events outside these bounds are refused with a message naming the event.
-ICS_IMPORT_YEARS = (1900, 2100)
+# Calendar events longer than this are refused with a message naming the event (and events
+# outside callprep.models.CALL_YEARS).
 ICS_IMPORT_MAX_EVENT_DAYS = env_int("ICS_IMPORT_MAX_EVENT_DAYS", 31, minimum=1)
 
 # E-mail (Django 6.1 mailers). The console backend prints mail in development.

@@ -137,6 +137,8 @@ def test_a_call_must_end_after_it_starts(alice_client, acme):
         ("title", "", "This field is required."),
         ("kind", "party", "Select a valid choice"),
         ("starts", "tomorrow-ish", "Enter a valid date/time."),
+        ("starts", "0001-01-01T10:00", "The year 1 is outside the years a call may fall in"),
+        ("ends", "9999-12-31T23:30", "The year 9999 is outside the years a call may fall in"),
         ("time_zone", "Mars/Olympus", "Select a valid choice"),
         ("meeting_url", "zoom me", "Enter a valid URL."),
         ("account", "999999", "Select a valid choice"),
