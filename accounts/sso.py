@@ -535,7 +535,7 @@ def _throttled(request: HttpRequest, key: str, email: str = "") -> None:
             detail=f"sso {refusal.rule}",
         )
         raise Refused(
-            refusal.message(),
+            refusal.message(password=False),
             reason="throttled",
             status=429,
             email=email,

@@ -66,7 +66,14 @@ class Refusal:
         minutes = math.ceil(self.seconds / 60)
         return f"{minutes} minute{'s' if minutes != 1 else ''}"
 
-    def message(self) -> str:
+    def message(self, *, password: bool = True) -> str:
+        """What the sign-in page says; ``password=False`` for single sign-on, where there is
+        no username typed and no password to reset."""
+        if not password:
+            return (
+                "Too many failed sign-in attempts. "
+                f"Try again in {self.wait_text()}, or ask an administrator."
+            )
         if self.rule == "address":
             return (
                 "Too many failed sign-in attempts from your network address. "

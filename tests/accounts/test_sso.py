@@ -411,7 +411,9 @@ def test_invalid_callbacks_from_one_address_are_throttled_with_a_429(client, sso
     refused = sso_sign_in(client, "alice")
 
     assert refused.status_code == 429
-    assert "Too many failed sign-in attempts" in text(refused)
+    assert "Too many failed sign-in attempts. Try again in" in text(refused)
+    assert "username" not in text(refused).split("Too many failed", 1)[1][:120]
+    assert "reset your password" not in text(refused)
     assert int(refused["Retry-After"]) > 0
     assert signed_in_as(client) is None
 
