@@ -398,18 +398,26 @@ class Account(models.Model):
         return reverse("accounts:detail", args=[self.pk])
 
     def clean(self) -> None:
+        self.tidy()
+        if self.domain:
+            taken = Account.objects.filter(domain=self.domain).exclude(pk=self.pk)
+            if taken.exists():
+                raise self.domain_taken_error()
+
+    def tidy(self) -> None:
+        """Normalise the typed values and derive the domain (the part of clean() that needs no
+        query; the CSV import checks the domain against the accounts it loaded)."""
         self.name = (self.name or "").strip()
         self.ticker = (self.ticker or "").strip().upper()
         self.exchange = (self.exchange or "").strip().upper()
         self.country = (self.country or "").strip().upper()
         self.domain = domain_from_url(self.website)
-        if self.domain:
-            taken = Account.objects.filter(domain=self.domain).exclude(pk=self.pk)
-            if taken.exists():
-                raise ValidationError(
-                    {"website": f"Another account already has the domain {self.domain}."},
-                    code="duplicate_domain",
-                )
+
+    def domain_taken_error(self) -> ValidationError:
+        return ValidationError(
+            {"website": f"Another account already has the domain {self.domain}."},
+            code="duplicate_domain",
+        )
 
     @property
     def naics_title(self) -> str:
@@ -574,14 +582,11 @@ class Contact(models.Model):
         return f"{self.name} ({self.title})" if self.title else self.name
 
     def clean(self) -> None:
-        self.name = (self.name or "").strip()
-        self.email = (self.email or "").strip().lower()
+        self.tidy()
         if self.email and self.account_id:
             twins = Contact.objects.filter(account_id=self.account_id, email__iexact=self.email)
             if twins.exclude(pk=self.pk).exists():
-                raise ValidationError(
-                    {"email": "This account already has a stakeholder with that e-mail."}
-                )
+                raise self.email_taken_error()
         if self.reports_to_id is None:
             return
         if self.account_id and self.reports_to.account_id != self.account_id:
@@ -592,6 +597,16 @@ class Contact(models.Model):
             if self.pk and boss.pk == self.pk:
                 raise ValidationError({"reports_to": "That would make a reporting loop."})
             boss, hops = boss.reports_to, hops + 1
+
+    def tidy(self) -> None:
+        """Normalise the name and e-mail (the part of clean() that needs no query)."""
+        self.name = (self.name or "").strip()
+        self.email = (self.email or "").strip().lower()
+
+    def email_taken_error(self) -> ValidationError:
+        return ValidationError(
+            {"email": "This account already has a stakeholder with that e-mail."}
+        )
 
     def is_editable_by(self, user: User) -> bool:
         return self.account.is_editable_by(user)

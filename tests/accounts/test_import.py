@@ -449,3 +449,116 @@ def test_an_upload_over_limits_lowered_since_is_dropped_with_a_message(
         response.content.decode()
     )
     assert not ImportFile.objects.exists()
+
+
+# --- A dry run that reads only ------------------------------------------------------------
+
+
+def snapshot() -> list:
+    """Every account and contact as stored, to prove a dry run changed none of them."""
+    return [
+        list(Account.objects.order_by("pk").values()),
+        list(Contact.objects.order_by("pk").values()),
+    ]
+
+
+def mixed_rows(count: int) -> str:
+    """With an account for every even n: 600 rows update one (by domain; every tenth row
+    repeats an earlier one) and 400 create one; each row adds or updates a contact."""
+    lines = ["Account Name,Website,Billing Country,Email,First Name"]
+    for n in range(count):
+        m = n - 5 if n % 10 == 9 else n
+        lines.append(f"Mixed Fictional {m},mixed-{m}.example,France,p{m}@mixed-{m}.example,P{m}")
+    return "\n".join(lines) + "\n"
+
+
+def test_a_dry_run_writes_nothing(alice, east):
+    for n in range(0, 1000, 2):
+        account = Account.objects.create(
+            name=f"Old {n}",
+            website=f"https://mixed-{n}.example",
+            domain=f"mixed-{n}.example",
+            owner=alice,
+            team=east,
+        )
+        Contact.objects.create(account=account, name="Someone", email=f"p{n}@mixed-{n}.example")
+    header, rows = importing.read_rows(mixed_rows(1000))
+    before = snapshot()
+
+    report = importing.run_import(
+        rows, importing.auto_mapping(header), user=alice, team=None, commit=False
+    )
+
+    assert (report.created, report.updated, len(report.failed)) == (400, 600, 0)
+    assert snapshot() == before
+
+
+def test_a_dry_run_of_1000_rows_costs_a_bounded_number_of_queries(
+    alice, east, django_assert_max_num_queries
+):
+    for n in range(0, 1000, 2):
+        Account.objects.create(
+            name=f"Old {n}",
+            website=f"https://mixed-{n}.example",
+            domain=f"mixed-{n}.example",
+            owner=alice,
+            team=east,
+        )
+    header, rows = importing.read_rows(mixed_rows(1000))
+
+    with django_assert_max_num_queries(8):
+        importing.run_import(
+            rows, importing.auto_mapping(header), user=alice, team=None, commit=False
+        )
+
+
+TRICKY = (
+    "Account ID,Account Name,Website,Email,Full Name,Employees\n"
+    # a new account, then the same one by CRM id, renamed and given a website
+    "X1,Tricky New,,,,10\n"
+    "X1,Tricky Renamed,tricky.example,,,20\n"
+    # the renamed account found by its new name and then by its new domain
+    ",Tricky Renamed,,,Pat,\n"
+    ",Someone Else,tricky.example,pat@tricky.example,Pat,\n"
+    # an existing account matched by name, then a failing row that must not change it
+    ",Existing Fictional,,,,\n"
+    ",Existing Fictional,,,,lots\n"
+    ",Existing Fictional,existing.example,,,5\n"
+    # a new account with a new contact
+    ",Phone Fictional,,,Kim,\n"
+)
+
+
+def test_the_dry_run_and_the_import_give_the_same_verdicts(alice_client, alice, east):
+    existing = Account.objects.create(name="Existing Fictional", owner=alice, team=east)
+    preview_url(alice_client, TRICKY)
+    stored = ImportFile.objects.get()
+    rehearsed = list(stored.results.values_list("number", "action", "contact_action", "errors"))
+
+    header, rows = importing.read_rows(stored.content)
+    report = importing.import_file(
+        stored, rows, importing.auto_mapping(header), user=alice, team=None, valid_only=True
+    )
+
+    imported = [(r.number, r.action, r.contact_action, r.errors) for r in report.rows]
+    assert imported == rehearsed
+    assert [r[1] for r in rehearsed] == [
+        "create",
+        "update",
+        "update",
+        "update",
+        "update",
+        "",
+        "update",
+        "create",
+    ]
+    assert Account.objects.count() == 3
+    renamed = Account.objects.get(external_id="X1")
+    assert (renamed.name, renamed.domain, renamed.employees) == (
+        "Someone Else",
+        "tricky.example",
+        20,
+    )
+    assert list(renamed.contacts.values_list("name", "email")) == [("Pat", "pat@tricky.example")]
+    existing.refresh_from_db()
+    assert (existing.domain, existing.employees) == ("existing.example", 5)
