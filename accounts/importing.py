@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import csv
 import io
+import logging
 import re
 from collections import defaultdict
 from collections.abc import Sequence
@@ -30,12 +31,15 @@ from accounts.models import (
     Contact,
     ImportFile,
     ImportRowResult,
+    ImportState,
     Month,
     Team,
     User,
     domain_from_url,
 )
 from callprep.evidence import collect
+
+log = logging.getLogger(__name__)
 
 # Rows of the stored dry run shown per page of the preview.
 PREVIEW_PAGE_SIZE = 100
@@ -589,6 +593,18 @@ def rehearse(
     return report
 
 
+def row_result(stored: ImportFile, row: RowResult) -> ImportRowResult:
+    return ImportRowResult(
+        import_file=stored,
+        number=row.number,
+        name=row.values.get("name", "")[:300],
+        action=row.action if row.ok else "",
+        contact_action=row.contact_action if row.ok else "",
+        errors=row.errors,
+        warnings=row.warnings,
+    )
+
+
 def keep_dry_run(
     stored: ImportFile,
     report: ImportReport | None,
@@ -603,18 +619,7 @@ def keep_dry_run(
     with transaction.atomic():
         stored.results.all().delete()
         ImportRowResult.objects.bulk_create(
-            (
-                ImportRowResult(
-                    import_file=stored,
-                    number=row.number,
-                    name=row.values.get("name", "")[:300],
-                    action=row.action if row.ok else "",
-                    contact_action=row.contact_action if row.ok else "",
-                    errors=row.errors,
-                    warnings=row.warnings,
-                )
-                for row in results
-            ),
+            (row_result(stored, row) for row in results),
             batch_size=2000,
         )
         stored.previewed_at = timezone.now()
@@ -629,6 +634,104 @@ def keep_dry_run(
         stored.save()
 
 
+class AlreadyImporting(ImportProblem):
+    pass
+
+
+def queue_import(stored: ImportFile) -> None:
+    """Hand the import of an upload, as its stored dry run left it, to the worker. A stopped
+    import starts again where it stopped. Raises ImportProblem when it is already under way,
+    done, or when the dry run found errors and the user did not ask for the valid rows only."""
+    if stored.is_importing:
+        raise AlreadyImporting(f"{stored.filename} is already being imported.")
+    if stored.state == ImportState.DONE:
+        raise ImportProblem(f"{stored.filename} has been imported already.")
+    if stored.failed_count and not stored.valid_only:
+        raise ImportProblem(
+            f"Nothing was imported: {stored.failed_count} row(s) have errors. Fix the file, "
+            "change the mapping, or choose “Import valid rows only”."
+        )
+    with transaction.atomic():
+        claimed = ImportFile.objects.filter(pk=stored.pk, state=stored.state).update(
+            state=ImportState.QUEUED, queued_at=timezone.now(), error=""
+        )
+        if not claimed:
+            raise AlreadyImporting(f"{stored.filename} is already being imported.")
+        transaction.on_commit(lambda: enqueue_import(stored.pk))
+    stored.refresh_from_db()
+
+
+def enqueue_import(pk: int) -> None:
+    from accounts.tasks import import_upload
+
+    try:
+        import_upload.delay(pk)
+    except Exception:
+        log.exception("could not enqueue the import of upload %s", pk)
+        ImportFile.objects.filter(pk=pk, state=ImportState.QUEUED).update(
+            state=ImportState.FAILED,
+            error="The import could not be handed to the worker. Press “Import” to try again.",
+        )
+
+
+def run_queued_import(pk: int) -> bool:
+    """The worker's side: claim a queued upload (False when there is none, e.g. the task runs
+    twice) and import its rows CSV_IMPORT_BATCH_ROWS at a time, one transaction per batch,
+    from where a stopped run left off. A row that fails now (someone changed the data since the
+    preview) is recorded with its error and the other rows go on."""
+    claimed = ImportFile.objects.filter(pk=pk, state=ImportState.QUEUED).update(
+        state=ImportState.RUNNING
+    )
+    if not claimed:
+        return False
+    stored = ImportFile.objects.select_related("user", "team").get(pk=pk)
+    try:
+        _, rows = read_rows(stored.content)
+        size = settings.CSV_IMPORT_BATCH_ROWS
+        for start in range(stored.rows_done, len(rows), size):
+            import_batch(stored, rows[start : start + size], first_number=start + 2)
+    except Exception:
+        log.exception("the import of upload %s stopped", pk)
+        ImportFile.objects.filter(pk=pk).update(
+            state=ImportState.FAILED,
+            finished_at=timezone.now(),
+            error=f"The import stopped after {stored.rows_done:,} rows because of an error in "
+            "the worker. Those rows were imported; press “Go on importing” to import the rest.",
+        )
+        return True
+    with transaction.atomic():
+        results = stored.results.all()
+        ok = results.filter(errors=[])
+        ImportFile.objects.filter(pk=pk).update(
+            state=ImportState.DONE,
+            finished_at=timezone.now(),
+            created_count=ok.filter(action="create").count(),
+            updated_count=ok.filter(action="update").count(),
+            contact_count=ok.exclude(contact_action="").count(),
+            failed_count=results.exclude(errors=[]).count(),
+        )
+    return True
+
+
+def import_batch(stored: ImportFile, rows: Sequence[Sequence[str]], *, first_number: int) -> None:
+    """Import some rows of an upload in one transaction and record what each did."""
+    with transaction.atomic():
+        results = check_rows(
+            rows,
+            stored.mapping,
+            user=stored.user,
+            team=stored.team,
+            save=True,
+            first_number=first_number,
+        )
+        numbers = [r.number for r in results]
+        stored.results.filter(number__in=numbers).delete()
+        ImportRowResult.objects.bulk_create(row_result(stored, r) for r in results)
+        collect_changed_accounts(ImportReport(rows=results, committed=True), by=stored.user)
+        stored.rows_done = first_number - 2 + len(rows)
+        ImportFile.objects.filter(pk=stored.pk).update(rows_done=stored.rows_done)
+
+
 def import_file(
     stored: ImportFile,
     rows: Sequence[Sequence[str]],
@@ -638,9 +741,10 @@ def import_file(
     team: Team | None,
     valid_only: bool = False,
 ) -> ImportReport:
-    """Import a stored upload for good (see ``run_import``). When it commits, the upload is
-    deleted and, after commit, evidence is collected for the accounts it created and for those
-    whose ticker, industry, country, website (or name) it changed."""
+    """Import a stored upload for good in one transaction (see ``run_import``); the worker
+    imports in batches instead (``run_queued_import``). When it commits, the upload is deleted
+    and, after commit, evidence is collected for the accounts it created and for those whose
+    ticker, industry, country, website (or name) it changed."""
     with transaction.atomic():
         report = run_import(rows, mapping, user=user, team=team, commit=True, valid_only=valid_only)
         if report.committed:

@@ -612,6 +612,14 @@ class Contact(models.Model):
         return self.account.is_editable_by(user)
 
 
+class ImportState(models.TextChoices):
+    PREVIEW = "preview", "Preview"
+    QUEUED = "queued", "Waiting for the worker"
+    RUNNING = "running", "Importing"
+    DONE = "done", "Imported"
+    FAILED = "failed", "Stopped"
+
+
 class ImportFile(models.Model):
     """A CSV file uploaded for import, kept between the preview and the import itself.
 
@@ -637,9 +645,25 @@ class ImportFile(models.Model):
     updated_count = models.PositiveIntegerField(default=0)
     contact_count = models.PositiveIntegerField(default=0)
     failed_count = models.PositiveIntegerField(default=0)
+    # The import itself, which the worker runs a batch of rows at a time.
+    state = models.CharField(
+        max_length=10, choices=ImportState.choices, default=ImportState.PREVIEW
+    )
+    rows_done = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    queued_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return self.filename
+
+    @property
+    def is_importing(self) -> bool:
+        return self.state in (ImportState.QUEUED, ImportState.RUNNING)
+
+    @property
+    def percent_done(self) -> int:
+        return 100 * self.rows_done // self.row_count if self.row_count else 0
 
 
 class ImportRowResult(models.Model):
