@@ -145,10 +145,14 @@ def import_progress(request: HttpRequest, stored: ImportFile) -> HttpResponse:
             messages.error(request, str(exc))
         return redirect("accounts:import_preview", pk=stored.pk)
     if request.htmx and not request.htmx.history_restore_request:
-        context = {"stored": stored, "batch_rows": settings.CSV_IMPORT_BATCH_ROWS}
+        context = {
+            "stored": stored,
+            "stalled": stored.is_stalled(),
+            "batch_rows": settings.CSV_IMPORT_BATCH_ROWS,
+        }
         response = render(request, "accounts/import_preview.html#progress", context)
-        if not stored.is_importing:
-            response["HX-Refresh"] = "true"  # the whole page shows what the import did
+        if not stored.is_importing or context["stalled"]:
+            response["HX-Refresh"] = "true"  # the whole page shows what happened
         return response
     return render_preview(request, stored, None, show_report=True)
 
@@ -168,6 +172,7 @@ def render_preview(request, stored, form, *, show_report: bool) -> HttpResponse:
         "stored": stored,
         "form": form,
         "batch_rows": settings.CSV_IMPORT_BATCH_ROWS,
+        "stalled": stored.is_stalled(),
         "report": report,
         "page": page,
         "errors_only": errors_only,

@@ -36,6 +36,7 @@ from accounts.models import (
     Team,
     User,
     domain_from_url,
+    import_stalled_q,
 )
 from callprep.evidence import collect
 
@@ -642,7 +643,8 @@ def queue_import(stored: ImportFile) -> None:
     """Hand the import of an upload, as its stored dry run left it, to the worker. A stopped
     import starts again where it stopped. Raises ImportProblem when it is already under way,
     done, or when the dry run found errors and the user did not ask for the valid rows only."""
-    if stored.is_importing:
+    now = timezone.now()
+    if stored.is_importing and not stored.is_stalled(now):
         raise AlreadyImporting(f"{stored.filename} is already being imported.")
     if stored.state == ImportState.DONE:
         raise ImportProblem(f"{stored.filename} has been imported already.")
@@ -652,9 +654,10 @@ def queue_import(stored: ImportFile) -> None:
             "change the mapping, or choose “Import valid rows only”."
         )
     with transaction.atomic():
-        claimed = ImportFile.objects.filter(pk=stored.pk, state=stored.state).update(
-            state=ImportState.QUEUED, queued_at=timezone.now(), error=""
-        )
+        unchanged = ImportFile.objects.filter(pk=stored.pk, state=stored.state)
+        if stored.state == ImportState.RUNNING:
+            unchanged = unchanged.filter(import_stalled_q(now))
+        claimed = unchanged.update(state=ImportState.QUEUED, queued_at=now, error="")
         if not claimed:
             raise AlreadyImporting(f"{stored.filename} is already being imported.")
         transaction.on_commit(lambda: enqueue_import(stored.pk))
@@ -676,11 +679,15 @@ def enqueue_import(pk: int) -> None:
 
 def run_queued_import(pk: int) -> bool:
     """The worker's side: claim a queued upload (False when there is none, e.g. the task runs
-    twice) and import its rows CSV_IMPORT_BATCH_ROWS at a time, one transaction per batch,
-    from where a stopped run left off. A row that fails now (someone changed the data since the
-    preview) is recorded with its error and the other rows go on."""
-    claimed = ImportFile.objects.filter(pk=pk, state=ImportState.QUEUED).update(
-        state=ImportState.RUNNING
+    twice) or one whose worker died (stalled), and import its rows CSV_IMPORT_BATCH_ROWS at a
+    time, one transaction per batch, from where a stopped run left off. A row that fails now
+    (someone changed the data since the preview) is recorded with its error and the others go
+    on."""
+    now = timezone.now()
+    claimed = (
+        ImportFile.objects.filter(pk=pk)
+        .filter(Q(state=ImportState.QUEUED) | import_stalled_q(now))
+        .update(state=ImportState.RUNNING, progress_at=now)
     )
     if not claimed:
         return False
@@ -729,7 +736,9 @@ def import_batch(stored: ImportFile, rows: Sequence[Sequence[str]], *, first_num
         ImportRowResult.objects.bulk_create(row_result(stored, r) for r in results)
         collect_changed_accounts(ImportReport(rows=results, committed=True), by=stored.user)
         stored.rows_done = first_number - 2 + len(rows)
-        ImportFile.objects.filter(pk=stored.pk).update(rows_done=stored.rows_done)
+        ImportFile.objects.filter(pk=stored.pk).update(
+            rows_done=stored.rows_done, progress_at=timezone.now()
+        )
 
 
 def import_file(

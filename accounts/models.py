@@ -620,6 +620,16 @@ class ImportState(models.TextChoices):
     FAILED = "failed", "Stopped"
 
 
+# A running import that has saved no batch for this long lost its worker (a batch takes under
+# a second): the redelivered task, or the user, may take it up again where it stopped.
+IMPORT_STALLED_AFTER = timedelta(minutes=2)
+
+
+def import_stalled_q(now) -> Q:
+    """The running imports that have stalled (the queryset twin of ImportFile.is_stalled)."""
+    return Q(state=ImportState.RUNNING, progress_at__lt=now - IMPORT_STALLED_AFTER)
+
+
 class ImportFile(models.Model):
     """A CSV file uploaded for import, kept between the preview and the import itself.
 
@@ -652,6 +662,7 @@ class ImportFile(models.Model):
     rows_done = models.PositiveIntegerField(default=0)
     error = models.TextField(blank=True)
     queued_at = models.DateTimeField(null=True, blank=True)
+    progress_at = models.DateTimeField(null=True, blank=True)  # when it last saved a batch
     finished_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
@@ -660,6 +671,14 @@ class ImportFile(models.Model):
     @property
     def is_importing(self) -> bool:
         return self.state in (ImportState.QUEUED, ImportState.RUNNING)
+
+    def is_stalled(self, now=None) -> bool:
+        now = now or timezone.now()
+        return (
+            self.state == ImportState.RUNNING
+            and self.progress_at is not None
+            and self.progress_at < now - IMPORT_STALLED_AFTER
+        )
 
     @property
     def percent_done(self) -> int:

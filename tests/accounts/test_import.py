@@ -1,6 +1,9 @@
+import datetime as dt
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts import importing, tasks
 from accounts.models import Account, Contact, ImportFile, ImportState
@@ -697,3 +700,46 @@ def test_the_progress_polls_as_a_region_and_reloads_the_page_when_done(alice_cli
     assert finished["HX-Refresh"] == "true"
     assert "<h1>" in plain.content.decode()
     assert 'data-import-state="done"' in plain.content.decode()
+
+
+def stall(stored, *, rows_done: int, minutes: int):
+    ImportFile.objects.filter(pk=stored.pk).update(
+        state=ImportState.RUNNING,
+        rows_done=rows_done,
+        progress_at=timezone.now() - dt.timedelta(minutes=minutes),
+    )
+
+
+def test_a_redelivered_task_takes_up_an_import_whose_worker_died(alice_client):
+    url = preview_url(alice_client, many_rows(4))
+    stored = ImportFile.objects.get()
+    stall(stored, rows_done=2, minutes=3)  # its worker was killed after the first batch
+
+    assert tasks.import_upload.run(stored.pk) is True
+
+    assert Account.objects.count() == 2  # rows 3 and 4: the first two were saved before
+    assert ImportFile.objects.get().state == ImportState.DONE
+    assert "Imported" in alice_client.get(url).content.decode()
+
+
+def test_a_task_delivered_twice_leaves_a_running_import_to_its_worker(alice_client):
+    preview_url(alice_client, many_rows(4))
+    stored = ImportFile.objects.get()
+    stall(stored, rows_done=2, minutes=0)  # it saved a batch a moment ago
+
+    assert tasks.import_upload.run(stored.pk) is False
+
+    assert not Account.objects.exists()
+
+
+def test_the_page_offers_to_go_on_with_a_stalled_import(alice_client):
+    url = preview_url(alice_client, many_rows(4))
+    stored = ImportFile.objects.get()
+    stall(stored, rows_done=2, minutes=3)
+
+    assert "The import seems to have stopped" in alice_client.get(url).content.decode()
+    alice_client.post(url, {"action": "import"})
+    run_worker()
+
+    assert Account.objects.count() == 2
+    assert ImportFile.objects.get().state == ImportState.DONE
