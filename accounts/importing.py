@@ -1,6 +1,8 @@
 """CSV import of accounts (and one contact per row), with a dry run for the preview.
 
-The whole file is imported or nothing is, unless the user asks for the valid rows only.
+The dry run, made once per upload or mapping, only reads. The file is imported only when its
+dry run found no errors, unless the user asks for the valid rows only; the worker then imports
+it a batch of rows per transaction (a row failing only then is reported, the others go on).
 Re-importing the same file updates the accounts it created instead of duplicating them:
 a row matches an account by domain, then by CRM id, then by exact name.
 """
@@ -431,7 +433,6 @@ class RowResult:
 @dataclass
 class ImportReport:
     rows: list[RowResult]
-    committed: bool
 
     @property
     def failed(self) -> list[RowResult]:
@@ -453,10 +454,6 @@ class ImportReport:
         return sum(1 for r in self.rows if r.ok and r.contact_action)
 
 
-class _Rollback(Exception):
-    pass
-
-
 def row_values(row: Sequence[str], mapping: Sequence[str]) -> dict[str, str]:
     return {
         target: (row[col].strip() if col < len(row) else "")
@@ -465,38 +462,19 @@ def row_values(row: Sequence[str], mapping: Sequence[str]) -> dict[str, str]:
     }
 
 
-def run_import(
-    rows: Sequence[Sequence[str]],
-    mapping: Sequence[str],
-    *,
-    user: User,
-    team: Team | None,
-    commit: bool,
-    valid_only: bool = False,
-    first_number: int = 2,
+def dry_run(
+    rows: Sequence[Sequence[str]], mapping: Sequence[str], *, user: User, team: Team | None
 ) -> ImportReport:
-    """Import the rows, or rehearse it (commit=False) and report what would happen.
+    """Report what importing the rows would do, writing nothing.
 
-    Both check every row with the same code (``check_row``) against the accounts, contacts and
-    users the file can match, loaded up front with a bounded number of queries (``Known``); the
-    rehearsal writes nothing. An import saves each row in a savepoint, so one row's failure
-    undoes only that row; unless valid_only is set, any failure rolls the whole call back.
+    It checks every row with the code the import runs (``check_rows``), against the accounts,
+    contacts and users the file can match, loaded up front with a bounded number of queries
+    (``Known``).
     """
     problems = check_mapping(mapping)
     if problems:
         raise ImportProblem(" ".join(problems))
-    if not commit:
-        return ImportReport(rows=check_rows(rows, mapping, user=user, team=team), committed=False)
-    try:
-        with transaction.atomic():
-            results = check_rows(
-                rows, mapping, user=user, team=team, save=True, first_number=first_number
-            )
-            if any(not r.ok for r in results) and not valid_only:
-                raise _Rollback
-    except _Rollback:
-        return ImportReport(rows=results, committed=False)
-    return ImportReport(rows=results, committed=True)
+    return ImportReport(rows=check_rows(rows, mapping, user=user, team=team))
 
 
 def check_rows(
@@ -589,7 +567,7 @@ def rehearse(
     problems = check_mapping(mapping)
     report = None
     if not problems:
-        report = run_import(rows, mapping, user=user, team=team, commit=False)
+        report = dry_run(rows, mapping, user=user, team=team)
     keep_dry_run(stored, report, mapping, team=team, valid_only=valid_only, problems=problems)
     return report
 
@@ -682,7 +660,8 @@ def run_queued_import(pk: int) -> bool:
     twice) or one whose worker died (stalled), and import its rows CSV_IMPORT_BATCH_ROWS at a
     time, one transaction per batch, from where a stopped run left off. A row that fails now
     (someone changed the data since the preview) is recorded with its error and the others go
-    on."""
+    on. Evidence is collected, after each batch commits, for the accounts it created and for
+    those whose ticker, industry, country, website (or name) it changed."""
     now = timezone.now()
     claimed = (
         ImportFile.objects.filter(pk=pk)
@@ -734,32 +713,11 @@ def import_batch(stored: ImportFile, rows: Sequence[Sequence[str]], *, first_num
         numbers = [r.number for r in results]
         stored.results.filter(number__in=numbers).delete()
         ImportRowResult.objects.bulk_create(row_result(stored, r) for r in results)
-        collect_changed_accounts(ImportReport(rows=results, committed=True), by=stored.user)
+        collect_changed_accounts(results, by=stored.user)
         stored.rows_done = first_number - 2 + len(rows)
         ImportFile.objects.filter(pk=stored.pk).update(
             rows_done=stored.rows_done, progress_at=timezone.now()
         )
-
-
-def import_file(
-    stored: ImportFile,
-    rows: Sequence[Sequence[str]],
-    mapping: Sequence[str],
-    *,
-    user: User,
-    team: Team | None,
-    valid_only: bool = False,
-) -> ImportReport:
-    """Import a stored upload for good in one transaction (see ``run_import``); the worker
-    imports in batches instead (``run_queued_import``). When it commits, the upload is deleted
-    and, after commit, evidence is collected for the accounts it created and for those whose
-    ticker, industry, country, website (or name) it changed."""
-    with transaction.atomic():
-        report = run_import(rows, mapping, user=user, team=team, commit=True, valid_only=valid_only)
-        if report.committed:
-            collect_changed_accounts(report, by=user)
-            stored.delete()
-    return report
 
 
 def describe(exc: ValidationError) -> list[str]:
@@ -1045,10 +1003,10 @@ def check_contact(result: RowResult, known: Known, slot: int | None) -> None:
     result.contact, result.contact_key = contact, key
 
 
-def collect_changed_accounts(report: ImportReport, *, by: User) -> None:
+def collect_changed_accounts(results: Sequence[RowResult], *, by: User) -> None:
     """After the import commits, collect evidence for new accounts and for accounts whose
     ticker, industry, country, website (or name) a row changed."""
-    for row in report.rows:
+    for row in results:
         if row.ok and row.account is not None and row.changed:
             transaction.on_commit(
                 lambda account=row.account, changed=row.changed: collect.account_changed(
