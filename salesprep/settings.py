@@ -293,6 +293,8 @@ IMPORT_MAX_MEGABYTES = env_int("IMPORT_MAX_MEGABYTES", 5, minimum=1)
 CSV_IMPORT_MAX_COLUMNS = env_int("CSV_IMPORT_MAX_COLUMNS", 200, minimum=1)
 CSV_IMPORT_MAX_ROWS = env_int("CSV_IMPORT_MAX_ROWS", 50_000, minimum=1)
 ICS_IMPORT_MAX_EVENTS = env_int("ICS_IMPORT_MAX_EVENTS", 5_000, minimum=1)
+# Rows the worker imports per transaction (each holds the write lock well under a second).
+CSV_IMPORT_BATCH_ROWS = env_int("CSV_IMPORT_BATCH_ROWS", 100, minimum=1)
 # Calendar events longer than this are refused with a message naming the event (and events
 # outside callprep.models.CALL_YEARS).
 ICS_IMPORT_MAX_EVENT_DAYS = env_int("ICS_IMPORT_MAX_EVENT_DAYS", 31, minimum=1)

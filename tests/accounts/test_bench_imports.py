@@ -26,6 +26,8 @@ def test_the_import_benchmark_prints_upload_and_page_times_and_leaves_nothing_be
     assert "CSV: 120 rows, 12 columns" in text
     assert "run 2: upload" in text and "(120 new, 0 errors)" in text
     assert "CSV median of 2: upload" in text and "preview GET page 1" in text
+    assert "import (the worker's task)" in text and "in 2 batches of 100 rows" in text
+    assert "CSV import median of 2:" in text
     assert "(15 calls, 15 to assign)" in text
     assert "ICS median of 2: upload" in text and "result GET page 1" in text
     assert "Rolled back: nothing was written." in text

@@ -1,9 +1,12 @@
+import datetime as dt
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import timezone
 
-from accounts import importing
-from accounts.models import Account, Contact, ImportFile
+from accounts import importing, tasks
+from accounts.models import Account, Contact, ImportFile, ImportState
 
 pytestmark = pytest.mark.django_db
 
@@ -44,7 +47,15 @@ def do_import(client, url, **extra):
     header, _ = importing.read_rows(stored.content)
     data = {f"col_{i}": t for i, t in enumerate(importing.auto_mapping(header))}
     data.update({"action": "import", **extra})
-    return client.post(url, data)
+    response = client.post(url, data)
+    run_worker()
+    return response
+
+
+def run_worker():
+    """What the worker does with the imports handed to it (the task, run in the test)."""
+    for pk in ImportFile.objects.filter(state=ImportState.QUEUED).values_list("pk", flat=True):
+        tasks.import_upload.run(pk)
 
 
 def test_salesforce_headers_are_mapped_automatically():
@@ -90,7 +101,7 @@ def test_a_salesforce_export_previews_then_imports_accounts_and_contacts(alice_c
         "dana@acme-fict.example",
     ]
     assert Account.objects.get(name="Globex Fictional AG").country == "CH"
-    assert not ImportFile.objects.exists()
+    assert ImportFile.objects.get().state == ImportState.DONE
 
 
 def test_a_hubspot_export_imports_with_domains_and_country_aliases(alice_client):
@@ -193,6 +204,7 @@ def test_the_user_can_change_the_mapping(alice_client):
     url = preview_url(alice_client, "Firm,Web\nRemapped Fictional,remapped.example\n")
 
     response = alice_client.post(url, {"col_0": "name", "col_1": "website", "action": "import"})
+    run_worker()
 
     assert response.status_code == 302
     assert Account.objects.get().domain == "remapped.example"
@@ -449,3 +461,280 @@ def test_an_upload_over_limits_lowered_since_is_dropped_with_a_message(
         response.content.decode()
     )
     assert not ImportFile.objects.exists()
+
+
+# --- A dry run that reads only ------------------------------------------------------------
+
+
+def snapshot() -> list:
+    """Every account and contact as stored, to prove a dry run changed none of them."""
+    return [
+        list(Account.objects.order_by("pk").values()),
+        list(Contact.objects.order_by("pk").values()),
+    ]
+
+
+def mixed_rows(count: int) -> str:
+    """With an account for every even n: 600 rows update one (by domain; every tenth row
+    repeats an earlier one) and 400 create one; each row adds or updates a contact."""
+    lines = ["Account Name,Website,Billing Country,Email,First Name"]
+    for n in range(count):
+        m = n - 5 if n % 10 == 9 else n
+        lines.append(f"Mixed Fictional {m},mixed-{m}.example,France,p{m}@mixed-{m}.example,P{m}")
+    return "\n".join(lines) + "\n"
+
+
+def test_a_dry_run_writes_nothing(alice, east):
+    for n in range(0, 1000, 2):
+        account = Account.objects.create(
+            name=f"Old {n}",
+            website=f"https://mixed-{n}.example",
+            domain=f"mixed-{n}.example",
+            owner=alice,
+            team=east,
+        )
+        Contact.objects.create(account=account, name="Someone", email=f"p{n}@mixed-{n}.example")
+    header, rows = importing.read_rows(mixed_rows(1000))
+    before = snapshot()
+
+    report = importing.dry_run(rows, importing.auto_mapping(header), user=alice, team=None)
+
+    assert (report.created, report.updated, len(report.failed)) == (400, 600, 0)
+    assert snapshot() == before
+
+
+def test_a_dry_run_of_1000_rows_costs_a_bounded_number_of_queries(
+    alice, east, django_assert_max_num_queries
+):
+    for n in range(0, 1000, 2):
+        Account.objects.create(
+            name=f"Old {n}",
+            website=f"https://mixed-{n}.example",
+            domain=f"mixed-{n}.example",
+            owner=alice,
+            team=east,
+        )
+    header, rows = importing.read_rows(mixed_rows(1000))
+
+    with django_assert_max_num_queries(8):
+        importing.dry_run(rows, importing.auto_mapping(header), user=alice, team=None)
+
+
+TRICKY = (
+    "Account ID,Account Name,Website,Email,Full Name,Employees\n"
+    # a new account, then the same one by CRM id, renamed and given a website
+    "X1,Tricky New,,,,10\n"
+    "X1,Tricky Renamed,tricky.example,,,20\n"
+    # the renamed account found by its new name and then by its new domain
+    ",Tricky Renamed,,,Pat,\n"
+    ",Someone Else,tricky.example,pat@tricky.example,Pat,\n"
+    # an existing account matched by name, then a failing row that must not change it
+    ",Existing Fictional,,,,\n"
+    ",Existing Fictional,,,,lots\n"
+    ",Existing Fictional,existing.example,,,5\n"
+    # a new account with a new contact
+    ",Phone Fictional,,,Kim,\n"
+)
+
+
+def test_the_dry_run_and_the_import_give_the_same_verdicts(alice_client, alice, east, settings):
+    settings.CSV_IMPORT_BATCH_ROWS = 3  # rows that depend on each other fall in other batches
+    existing = Account.objects.create(name="Existing Fictional", owner=alice, team=east)
+    url = preview_url(alice_client, TRICKY)
+    stored = ImportFile.objects.get()
+    verdicts = ("number", "action", "contact_action", "errors")
+    rehearsed = list(stored.results.values_list(*verdicts))
+
+    do_import(alice_client, url, valid_only="on")
+
+    assert ImportFile.objects.get().state == ImportState.DONE
+    assert list(stored.results.values_list(*verdicts)) == rehearsed
+    assert [r[1] for r in rehearsed] == [
+        "create",
+        "update",
+        "update",
+        "update",
+        "update",
+        "",
+        "update",
+        "create",
+    ]
+    assert Account.objects.count() == 3
+    renamed = Account.objects.get(external_id="X1")
+    assert (renamed.name, renamed.domain, renamed.employees) == (
+        "Someone Else",
+        "tricky.example",
+        20,
+    )
+    assert list(renamed.contacts.values_list("name", "email")) == [("Pat", "pat@tricky.example")]
+    existing.refresh_from_db()
+    assert (existing.domain, existing.employees) == ("existing.example", 5)
+
+
+# --- The import in the worker ----------------------------------------------------------------
+
+
+def press_import(client, url, **extra):
+    stored = ImportFile.objects.get()
+    data = {f"col_{i}": t for i, t in enumerate(importing.auto_mapping(stored.header))}
+    return client.post(url, {"action": "import", **data, **extra})
+
+
+def test_import_hands_the_file_to_the_worker_and_the_page_shows_its_progress(alice_client):
+    url = preview_url(alice_client, many_rows(5))
+
+    response = press_import(alice_client, url)
+
+    assert response.status_code == 302
+    assert not Account.objects.exists()  # the request only queued it
+    stored = ImportFile.objects.get()
+    assert (stored.state, stored.rows_done) == (ImportState.QUEUED, 0)
+    html = alice_client.get(url).content.decode()
+    assert "0 of 5 rows imported (waiting for the worker)" in html
+    assert f'<a href="{url}" hx-get="{url}" hx-trigger="every 2s"' in html  # and without JS
+    assert "the other rows are still imported" in html
+
+
+def test_the_worker_imports_in_batches_and_records_each_one(alice_client, settings, monkeypatch):
+    settings.CSV_IMPORT_BATCH_ROWS = 2
+    url = preview_url(alice_client, many_rows(5))
+    press_import(alice_client, url)
+    stored = ImportFile.objects.get()
+    seen = []
+    original = importing.import_batch
+
+    def watch(stored, rows, *, first_number):
+        original(stored, rows, first_number=first_number)
+        seen.append((first_number, Account.objects.count(), stored.rows_done))
+
+    monkeypatch.setattr(importing, "import_batch", watch)  # it still imports: it only watches
+
+    assert tasks.import_upload.run(stored.pk) is True
+
+    assert seen == [(2, 2, 2), (4, 4, 4), (6, 5, 5)]
+    stored.refresh_from_db()
+    assert (stored.state, stored.rows_done, stored.created_count) == (ImportState.DONE, 5, 5)
+    html = alice_client.get(url).content.decode()
+    assert "Imported" in html
+    assert "<strong>5</strong> accounts created" in html
+
+
+def test_running_the_import_task_twice_imports_once(alice_client):
+    url = preview_url(alice_client, many_rows(3))
+    press_import(alice_client, url)
+    pk = ImportFile.objects.get().pk
+
+    assert tasks.import_upload.run(pk) is True
+    assert tasks.import_upload.run(pk) is False
+
+    assert Account.objects.count() == 3
+
+
+def test_pressing_import_again_while_it_runs_queues_nothing_more(alice_client):
+    url = preview_url(alice_client, many_rows(3))
+    press_import(alice_client, url)
+
+    response = alice_client.post(url, {"action": "import"}, follow=True)
+
+    assert "is already being imported" in response.content.decode()
+    assert ImportFile.objects.get().state == ImportState.QUEUED
+
+
+def test_a_row_that_fails_at_import_time_is_reported_and_the_others_are_imported(
+    alice_client, charlie
+):
+    url = preview_url(alice_client, many_rows(3))
+    press_import(alice_client, url)
+    # After the preview, someone else's account takes the domain of the second row.
+    Account.objects.create(
+        name="Taken", website="https://bulk-1.example", domain="bulk-1.example", owner=charlie
+    )
+
+    run_worker()
+
+    stored = ImportFile.objects.get()
+    assert (stored.state, stored.created_count, stored.failed_count) == (ImportState.DONE, 2, 1)
+    failed = stored.results.get(number=3)
+    assert failed.errors == [
+        "This row matches an account you cannot change (domain bulk-1.example)."
+    ]
+    assert Account.objects.count() == 3
+    html = alice_client.get(url).content.decode()
+    assert "row not imported (listed below)" in html
+
+
+def test_a_stopped_import_goes_on_from_the_last_batch_saved(alice_client):
+    url = preview_url(alice_client, many_rows(4))
+    stored = ImportFile.objects.get()
+    ImportFile.objects.filter(pk=stored.pk).update(
+        state=ImportState.FAILED, rows_done=2, error="The import stopped after 2 rows."
+    )
+    assert "The import stopped after 2 rows." in alice_client.get(url).content.decode()
+
+    alice_client.post(url, {"action": "import"})
+    run_worker()
+
+    assert sorted(Account.objects.values_list("name", flat=True)) == [
+        "Bulk Fictional 2",
+        "Bulk Fictional 3",
+    ]
+    assert ImportFile.objects.get().state == ImportState.DONE
+
+
+def test_the_progress_polls_as_a_region_and_reloads_the_page_when_done(alice_client):
+    url = preview_url(alice_client, many_rows(3))
+    press_import(alice_client, url)
+
+    polling = alice_client.get(url, headers={"HX-Request": "true"})
+    run_worker()
+    finished = alice_client.get(url, headers={"HX-Request": "true"})
+    plain = alice_client.get(url)
+
+    assert polling.content.decode().lstrip().startswith('<section id="import-progress"')
+    assert "HX-Refresh" not in polling
+    assert finished["HX-Refresh"] == "true"
+    assert "<h1>" in plain.content.decode()
+    assert 'data-import-state="done"' in plain.content.decode()
+
+
+def stall(stored, *, rows_done: int, minutes: int):
+    ImportFile.objects.filter(pk=stored.pk).update(
+        state=ImportState.RUNNING,
+        rows_done=rows_done,
+        progress_at=timezone.now() - dt.timedelta(minutes=minutes),
+    )
+
+
+def test_a_redelivered_task_takes_up_an_import_whose_worker_died(alice_client):
+    url = preview_url(alice_client, many_rows(4))
+    stored = ImportFile.objects.get()
+    stall(stored, rows_done=2, minutes=3)  # its worker was killed after the first batch
+
+    assert tasks.import_upload.run(stored.pk) is True
+
+    assert Account.objects.count() == 2  # rows 3 and 4: the first two were saved before
+    assert ImportFile.objects.get().state == ImportState.DONE
+    assert "Imported" in alice_client.get(url).content.decode()
+
+
+def test_a_task_delivered_twice_leaves_a_running_import_to_its_worker(alice_client):
+    preview_url(alice_client, many_rows(4))
+    stored = ImportFile.objects.get()
+    stall(stored, rows_done=2, minutes=0)  # it saved a batch a moment ago
+
+    assert tasks.import_upload.run(stored.pk) is False
+
+    assert not Account.objects.exists()
+
+
+def test_the_page_offers_to_go_on_with_a_stalled_import(alice_client):
+    url = preview_url(alice_client, many_rows(4))
+    stored = ImportFile.objects.get()
+    stall(stored, rows_done=2, minutes=3)
+
+    assert "The import seems to have stopped" in alice_client.get(url).content.decode()
+    alice_client.post(url, {"action": "import"})
+    run_worker()
+
+    assert Account.objects.count() == 2
+    assert ImportFile.objects.get().state == ImportState.DONE

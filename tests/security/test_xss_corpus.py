@@ -29,7 +29,8 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import Account, BuyingProcess, Contact
+from accounts.models import Account, BuyingProcess, Contact, ImportFile, ImportState
+from accounts.tasks import import_upload
 from callprep import feeds, workflow
 from callprep.briefs import sections as S
 from callprep.briefs import services
@@ -363,6 +364,10 @@ def write_everything(payload: str, *, acme, dana, call, brief, alice, victor, cl
     data = form_data(client, preview_url) | {"action": "import", "valid_only": "on"}
     imported = client.post(preview_url, data)
     assert imported.status_code == 302, audit_html(imported) or imported.content.decode()[:3000]
+    pages["import progress"] = client.get(preview_url)
+    for pk in ImportFile.objects.filter(state=ImportState.QUEUED).values_list("pk", flat=True):
+        import_upload.run(pk)  # what the worker does with it
+    pages["import result"] = client.get(preview_url)
 
     # The calendar import: one event matches Acme, the other waits to be assigned.
     for matched in (True, False):

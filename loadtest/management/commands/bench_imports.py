@@ -5,7 +5,8 @@ and an .ics of ICS_IMPORT_MAX_EVENTS events (5,000: half of them match an accoun
 to be assigned), then, through Django's test client (the full middleware stack), times per run:
 
 - CSV: the upload (decode, read, the one dry run, storing its result), a GET of the preview's
-  first page and of its last page;
+  first page and of its last page, then the import the worker runs after "Import" (in total and
+  its longest batch of CSV_IMPORT_BATCH_ROWS rows: one transaction in the worker);
 - ICS: the upload (parse and import), a GET of the first and of the last page of the events to
   assign.
 
@@ -36,7 +37,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import Account, ImportFile, Team, User
+from accounts import importing
+from accounts.models import Account, ImportFile, ImportState, Team, User
 from accounts.roles import Role, ensure_roles
 from callprep.models import CalendarImport, Call
 
@@ -196,7 +198,7 @@ class Command(BaseCommand):
             )
         )
         last_page = math.ceil(rows / 100)
-        uploads, firsts, lasts, queries = [], [], [], []
+        uploads, firsts, lasts, queries, imports, longest = [], [], [], [], [], []
         with override_settings(IMPORT_MAX_MEGABYTES=max(megabytes, settings.IMPORT_MAX_MEGABYTES)):
             for n in range(runs):
                 try:
@@ -225,10 +227,49 @@ class Command(BaseCommand):
                             f"({stored.created_count:,} new, {stored.failed_count:,} errors), "
                             f"preview page 1 {first:.0f} ms, page {last_page} {last:.0f} ms"
                         )
+                        total, batches = self.import_in_worker(client, url, stored)
+                        imports.append(total)
+                        longest.append(max(batches))
+                        self.stdout.write(
+                            f"  run {n + 1}: import (the worker's task) {total / 1000:.1f} s in "
+                            f"{len(batches)} batches of {settings.CSV_IMPORT_BATCH_ROWS} rows, "
+                            f"longest batch {max(batches):.0f} ms"
+                        )
                         raise Rollback
                 except Rollback:
                     pass
         self.summary("CSV", uploads, "preview", firsts, lasts, queries)
+        self.stdout.write(
+            f"CSV import median of {len(imports)}: {statistics.median(imports) / 1000:.2f} s, "
+            f"longest batch {statistics.median(longest):.0f} ms"
+        )
+
+    def import_in_worker(self, client, url, stored) -> tuple[float, list[float]]:
+        """Press Import, then run what the worker runs (the batches are savepoints of the
+        benchmark's transaction here); the time of the whole and of each batch, in ms."""
+        data = {f"col_{i}": t for i, t in enumerate(stored.mapping)} | {"action": "import"}
+        if stored.team_id:
+            data["team"] = stored.team_id
+        response = client.post(url, data)
+        if response.status_code != 302:
+            raise CommandError(f"Import answered {response.status_code}.")
+        batches = []
+        run_batch = importing.import_batch
+
+        def timed_batch(*args, **kwargs):
+            started = time.perf_counter()
+            run_batch(*args, **kwargs)
+            batches.append((time.perf_counter() - started) * 1000)
+
+        importing.import_batch = timed_batch
+        try:
+            _, total = self.timed(lambda: importing.run_queued_import(stored.pk))
+        finally:
+            importing.import_batch = run_batch
+        stored.refresh_from_db()
+        if stored.state != ImportState.DONE:
+            raise CommandError(f"The import ended {stored.state}: {stored.error}")
+        return total, batches
 
     def bench_ics(self, client, body: bytes, runs: int, events: int) -> None:
         self.stdout.write(f"\nICS: {events:,} events, {len(body) / 1024 / 1024:.1f} MB")
