@@ -10,7 +10,6 @@ from urllib.parse import urlsplit
 
 from django import forms
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.contrib.auth import login as auth_login
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django.db import transaction
@@ -21,7 +20,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from accounts import mail, ratelimit, security, sso, throttle
-from accounts.models import AuditKind
+from accounts.models import AuditKind, User
 
 
 class ThrottledMixin:
@@ -175,7 +174,7 @@ def pending_user(request: HttpRequest):
     if not pending or time.time() - pending.get("at", 0) > settings.MFA_PENDING_SECONDS:
         request.session.pop(PENDING, None)
         return None, None
-    user = get_user_model()._default_manager.filter(pk=pending["user"], is_active=True).first()
+    user = User.objects.filter(pk=pending["user"], is_active=True).first()
     return user, pending
 
 
