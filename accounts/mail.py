@@ -17,6 +17,18 @@ from collections.abc import Sequence
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 
+# How every task that sends mail runs: short limits, and retries with backoff while the mail
+# server is down (smtplib's errors are OSErrors).
+SEND_TASK_OPTIONS = {
+    "soft_time_limit": 30,
+    "time_limit": 60,
+    "max_retries": 5,
+    "autoretry_for": (OSError,),
+    "retry_backoff": 30,
+    "retry_backoff_max": 600,
+    "retry_jitter": True,
+}
+
 SUBJECT_LIMIT = 150  # characters; mail clients show about 60, RFC 5322 advises lines of 78
 
 _SPACES = re.compile(r"\s+")

@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from accounts import importing, signin, throttle
+from accounts import importing, mail, signin, throttle
 
 
 @shared_task
@@ -8,15 +8,7 @@ def prune_login_throttles() -> int:
     return throttle.prune()
 
 
-@shared_task(
-    soft_time_limit=30,
-    time_limit=60,
-    max_retries=5,
-    autoretry_for=(OSError,),
-    retry_backoff=30,
-    retry_backoff_max=600,
-    retry_jitter=True,
-)
+@shared_task(**mail.SEND_TASK_OPTIONS)
 def send_password_reset(email: str) -> None:
     """Send a password reset link; retried with backoff while the mail server is down."""
     signin.send_reset_mail(email)

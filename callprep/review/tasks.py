@@ -9,19 +9,11 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from accounts import mail
 from callprep.review import notify, reminders
 
 
-@shared_task(
-    bind=True,
-    soft_time_limit=30,
-    time_limit=60,
-    max_retries=5,
-    autoretry_for=(OSError,),
-    retry_backoff=30,
-    retry_backoff_max=600,
-    retry_jitter=True,
-)
+@shared_task(bind=True, **mail.SEND_TASK_OPTIONS)
 def send_notification_email(self, notification_id: int) -> bool:
     return notify.send_email(notification_id)
 
