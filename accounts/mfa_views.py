@@ -85,7 +85,7 @@ def setup(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         codes = mfa.confirm(user, form.cleaned_data["code"])
         if codes is not None:
-            request.session[signin.SIGNIN_METHOD] = "password+mfa"
+            request.session[security.SIGNIN_METHOD] = "password+mfa"
             security.record(AuditKind.MFA_ENABLED, request=request, user=user)
             return render(request, "accounts/mfa_codes.html", {"codes": codes, "new": True})
         form.add_error(

@@ -8,7 +8,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts import mfa, security, signin
+from accounts import mfa, security
 from accounts.models import AuditKind
 
 
@@ -74,7 +74,7 @@ class MFARequiredMiddleware:
         user = getattr(request, "user", None)
         if user is None or not user.is_authenticated or request.session.get("mfa_ok"):
             return None
-        method = request.session.get(signin.SIGNIN_METHOD)
+        method = request.session.get(security.SIGNIN_METHOD)
         if method == "sso" or not mfa.is_required(user):
             return None
         if mfa.is_enrolled(user):

@@ -14,6 +14,10 @@ from accounts.models import AuditEvent, AuditKind, User
 
 logger = logging.getLogger("salesprep.audit")
 
+# The session key that says how a session signed in: "password", "password+mfa" (the code step
+# of two-step sign-in, accounts/mfa.py) or "sso" (single sign-on, accounts/sso.py).
+SIGNIN_METHOD = "signin_method"
+
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 

@@ -146,7 +146,6 @@ def send_reset_mail(email: str) -> None:
 # --- The steps of a password sign-in ------------------------------------------------------
 
 PENDING = "mfa_pending"
-SIGNIN_METHOD = "signin_method"  # "password", "password+mfa" or "sso"
 
 
 def safe_next(request: HttpRequest, url: str | None) -> str:
@@ -181,4 +180,4 @@ def pending_user(request: HttpRequest):
 def finish(request: HttpRequest, user, *, method: str, backend: str | None = None):
     """Sign ``user`` in; ``method`` is kept in the session for the MFA requirement."""
     auth_login(request, user, backend=backend)
-    request.session[SIGNIN_METHOD] = method
+    request.session[security.SIGNIN_METHOD] = method

@@ -53,8 +53,6 @@ from accounts.roles import Role
 
 logger = logging.getLogger("salesprep.sso")
 
-# The session key that says how this session signed in: "sso" here, "password" on the form.
-SIGNIN_METHOD = "signin_method"
 _STATES = "oidc_states"  # where the library keeps state -> nonce and PKCE verifier
 _NEXT = "sso_next"
 _CACHE_SECONDS = 24 * 3600
@@ -586,7 +584,7 @@ def complete(request: HttpRequest) -> tuple[User, str]:
     throttle.succeeded(request, door)
     next_url = request.session.pop(_NEXT, "")
     auth.login(request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
-    request.session[SIGNIN_METHOD] = "sso"
+    request.session[security.SIGNIN_METHOD] = "sso"
     security.record(
         AuditKind.SSO_LOGIN, request=request, user=user, detail=f"{provider_name()}: {email}"
     )

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils.http import urlencode
 from django.views.decorators.http import require_http_methods
 
-from accounts import mfa, ratelimit, signin, sso, throttle
+from accounts import mfa, ratelimit, security, signin, sso, throttle
 from accounts.signin import ResetRequestForm, SignInForm
 
 
@@ -39,7 +39,7 @@ class ThrottledLoginView(auth_views.LoginView):
         if mfa.is_enrolled(user):
             return signin.begin(self.request, user, self.get_redirect_url())
         response = super().form_valid(form)
-        self.request.session[signin.SIGNIN_METHOD] = "password"
+        self.request.session[security.SIGNIN_METHOD] = "password"
         throttle.remember_browser(self.request, response, user.get_username())
         return response
 
