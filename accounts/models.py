@@ -626,11 +626,39 @@ IMPORT_STALLED_AFTER = timedelta(minutes=2)
 
 
 def import_stalled_q(now) -> Q:
-    """The running imports that have stalled (the queryset twin of ImportFile.is_stalled)."""
+    """The running imports that have stalled (the queryset twin of WorkerImport.is_stalled)."""
     return Q(state=ImportState.RUNNING, progress_at__lt=now - IMPORT_STALLED_AFTER)
 
 
-class ImportFile(models.Model):
+class WorkerImport(models.Model):
+    """What an upload the worker imports a batch at a time records of its run: the CSV
+    account import (ImportFile) and the calendar import (callprep.CalendarImport)."""
+
+    state = models.CharField(
+        max_length=10, choices=ImportState.choices, default=ImportState.PREVIEW
+    )
+    error = models.TextField(blank=True)
+    queued_at = models.DateTimeField(null=True, blank=True)
+    progress_at = models.DateTimeField(null=True, blank=True)  # when it last saved a batch
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def is_importing(self) -> bool:
+        return self.state in (ImportState.QUEUED, ImportState.RUNNING)
+
+    def is_stalled(self, now=None) -> bool:
+        now = now or timezone.now()
+        return (
+            self.state == ImportState.RUNNING
+            and self.progress_at is not None
+            and self.progress_at < now - IMPORT_STALLED_AFTER
+        )
+
+
+class ImportFile(WorkerImport):
     """A CSV file uploaded for import, kept between the preview and the import itself.
 
     It also keeps the last dry run (the mapping and team it used, its totals, and one
@@ -655,30 +683,11 @@ class ImportFile(models.Model):
     updated_count = models.PositiveIntegerField(default=0)
     contact_count = models.PositiveIntegerField(default=0)
     failed_count = models.PositiveIntegerField(default=0)
-    # The import itself, which the worker runs a batch of rows at a time.
-    state = models.CharField(
-        max_length=10, choices=ImportState.choices, default=ImportState.PREVIEW
-    )
+    # The import itself, which the worker runs a batch of rows at a time (WorkerImport).
     rows_done = models.PositiveIntegerField(default=0)
-    error = models.TextField(blank=True)
-    queued_at = models.DateTimeField(null=True, blank=True)
-    progress_at = models.DateTimeField(null=True, blank=True)  # when it last saved a batch
-    finished_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return self.filename
-
-    @property
-    def is_importing(self) -> bool:
-        return self.state in (ImportState.QUEUED, ImportState.RUNNING)
-
-    def is_stalled(self, now=None) -> bool:
-        now = now or timezone.now()
-        return (
-            self.state == ImportState.RUNNING
-            and self.progress_at is not None
-            and self.progress_at < now - IMPORT_STALLED_AFTER
-        )
 
     @property
     def percent_done(self) -> int:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 import icalendar
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
@@ -329,20 +330,62 @@ class CalendarReport:
     skipped: list[tuple[ParsedEvent, str]] = field(default_factory=list)
 
 
-def match_account(event: ParsedEvent, accounts) -> Account | None:
-    """The one account whose domain is an attendee's e-mail domain (or a parent of it)."""
-    candidates: set[str] = set()
-    for domain in event.domains:
-        parts = domain.split(".")
-        candidates.update(".".join(parts[i:]) for i in range(len(parts) - 1))
-    if not candidates:
-        return None
-    found = list(accounts.filter(domain__in=candidates)[:2])
-    return found[0] if len(found) == 1 else None
+def parent_domains(domain: str) -> set[str]:
+    """A domain and its parents short of the top level: a.b.example → a.b.example, b.example."""
+    parts = domain.split(".")
+    return {".".join(parts[i:]) for i in range(len(parts) - 1)}
 
 
-def apply_event(event: ParsedEvent, call: Call, *, user: User) -> Call:
-    """Copy an event onto a call (new or existing), with attendees, and save it."""
+class Known:
+    """What a batch of events needs to know of SalesPrep, read in a few queries for the whole
+    batch instead of several per event: the calls already made from them, the accounts their
+    attendees' domains name, the executives and the account contacts among the attendees."""
+
+    def __init__(self, events: list[ParsedEvent], *, user: User):
+        emails = {email for event in events for email in event.attendee_emails}
+        domains = {
+            d for event in events for domain in event.domains for d in parent_domains(domain)
+        }
+        self.calls = {
+            call.ical_uid: call
+            for call in Call.objects.filter(ical_uid__in=[e.uid for e in events]).select_related(
+                "account"
+            )
+        }
+        self.accounts: dict[str, list[Account]] = {}
+        for account in Account.objects.editable_by(user).filter(domain__in=domains):
+            self.accounts.setdefault(account.domain, []).append(account)
+        executives = (
+            User.objects.filter(email__in=emails, groups__name=Role.EXECUTIVE, is_active=True)
+            .exclude(email="")
+            .order_by("pk")
+        )
+        self.executives: dict[str, User] = {}
+        for executive in executives:
+            self.executives.setdefault(executive.email.lower(), executive)
+        self.contacts: dict[int, list[Contact]] = {}
+        for contact in Contact.objects.filter(email__in=emails).order_by("pk"):
+            self.contacts.setdefault(contact.account_id, []).append(contact)
+
+    def account_for(self, event: ParsedEvent) -> Account | None:
+        """The one account whose domain is an attendee's e-mail domain (or a parent of it)."""
+        candidates = set().union(*(parent_domains(domain) for domain in event.domains))
+        found = {a.pk: a for d in candidates for a in self.accounts.get(d, [])}
+        return next(iter(found.values())) if len(found) == 1 else None
+
+    def executive_for(self, event: ParsedEvent) -> User | None:
+        return next(
+            (self.executives[e] for e in event.attendee_emails if e in self.executives), None
+        )
+
+    def contacts_for(self, event: ParsedEvent, account: Account) -> list[Contact]:
+        emails = set(event.attendee_emails)
+        return [c for c in self.contacts.get(account.pk, []) if c.email in emails]
+
+
+def apply_event(event: ParsedEvent, call: Call, *, user: User, known: Known) -> Call:
+    """Copy an event onto a call (new or existing), with attendees, and save it. ValidationError
+    when a call cannot hold it, before anything is saved."""
     is_new = call.pk is None
     call.title = event.summary
     call.starts_at, call.ends_at = event.starts_at, event.ends_at
@@ -363,40 +406,44 @@ def apply_event(event: ParsedEvent, call: Call, *, user: User) -> Call:
     else:
         call.sequence += 1
     if not call.executive_id:
-        call.executive = (
-            User.objects.filter(
-                email__in=event.attendee_emails, groups__name=Role.EXECUTIVE, is_active=True
-            )
-            .exclude(email="")
-            .first()
-        )
-    call.full_clean(exclude=["ical_uid"] if not is_new else None)
+        call.executive = known.executive_for(event)
+    # The values are checked; the related rows were just read (Known) and the database holds
+    # the uniqueness of ical_uid and the call's constraints.
+    call.clean_fields(exclude=["account", "owner", "created_by", "executive", "ical_uid"])
+    call.clean()
     call.save()
-    contacts = Contact.objects.filter(account=call.account, email__in=event.attendee_emails)
-    call.contacts.add(*contacts)
+    if contacts := known.contacts_for(event, call.account):
+        call.contacts.add(*contacts)
     call_changed(call)
     return call
 
 
 def import_calendar(events: list[ParsedEvent], *, user: User) -> CalendarReport:
-    """Create or update the user's calls from calendar events, all or nothing."""
+    """Create or update the user's calls from calendar events, all or nothing (the worker
+    calls it for each batch of an upload). An event that is already another user's call, or
+    that a call cannot hold, is skipped with the reason."""
     report = CalendarReport()
-    accounts = Account.objects.editable_by(user)
+    known = Known(events, user=user)
     with transaction.atomic():
         for event in events:
-            existing = Call.objects.filter(ical_uid=event.uid).select_related("account").first()
-            if existing is not None:
-                if not existing.is_editable_by(user):
-                    report.skipped.append((event, "already in SalesPrep for someone else"))
+            call = known.calls.get(event.uid)
+            if call is not None and not call.is_editable_by(user):
+                report.skipped.append((event, "already in SalesPrep for someone else"))
+                continue
+            if call is None:
+                account = known.account_for(event)
+                if account is None:
+                    report.unmatched.append(event)
                     continue
-                report.updated.append(apply_event(event, existing, user=user))
+                call = Call(account=account, owner=call_owner(user, account))
+            is_new = call.pk is None
+            try:
+                apply_event(event, call, user=user, known=known)
+            except ValidationError as exc:  # checked before anything was saved
+                report.skipped.append((event, "; ".join(exc.messages)))
                 continue
-            account = match_account(event, accounts)
-            if account is None:
-                report.unmatched.append(event)
-                continue
-            call = Call(account=account, owner=call_owner(user, account))
-            report.created.append(apply_event(event, call, user=user))
+            (report.created if is_new else report.updated).append(call)
+            known.calls[event.uid] = call  # a file may hold the same event twice
     return report
 
 
@@ -409,11 +456,13 @@ def assign_events(
 ) -> list[Call]:
     """Create calls for unmatched events the user assigned to one of their accounts."""
     created: list[Call] = []
+    known = Known(events, user=user)
     with transaction.atomic():
         for event in events:
             account = choices.get(event.uid)
-            if account is None or Call.objects.filter(ical_uid=event.uid).exists():
+            if account is None or event.uid in known.calls:
                 continue
             call = Call(account=account, owner=call_owner(user, account))
-            created.append(apply_event(event, call, user=user))
+            created.append(apply_event(event, call, user=user, known=known))
+            known.calls[event.uid] = call
     return created

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts import visibility
+from accounts.models import WorkerImport
 from accounts.timezones import (  # noqa: F401 (migration 0002 names the validator here)
     available_time_zones,
     time_zone_choices,
@@ -245,22 +246,50 @@ class CalendarFeed(models.Model):
         return hmac.compare_digest(self.secret_hash, self.hash_secret(secret))
 
 
-class CalendarImport(models.Model):
-    """An uploaded .ics file, kept while its unmatched events wait to be assigned.
+class CalendarImport(WorkerImport):
+    """An uploaded .ics file: its events, the worker's import of them, and then the events
+    that matched no account while they wait to be assigned.
 
-    ``events`` holds those events as parsed at upload (callprep/calendar.py, event_to_json), each
-    with its position ``n`` in the list, so the page of events to assign does not parse the file
-    again; an event leaves the list once the uploader has assigned it or left it out.
+    The upload parses the file and keeps its events in ``parsed`` (callprep/calendar.py,
+    event_to_json); the worker imports them ICS_IMPORT_BATCH_EVENTS at a time, one transaction
+    per batch, recording how far it got (``events_done``), the calls each batch created or
+    updated (``imported``: ``[action, call id]`` pairs), the events it skipped (``skipped``:
+    ``[title, reason]``) and those that matched no account (``events``, each with its position
+    ``n``). An event leaves ``events`` once the uploader has assigned it or left it out.
     """
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     filename = models.CharField(max_length=255)
     content = models.TextField()
+    parsed = models.JSONField(default=list, blank=True)
+    event_count = models.PositiveIntegerField(default=0)
+    events_done = models.PositiveIntegerField(default=0)
+    imported = models.JSONField(default=list, blank=True)
+    skipped = models.JSONField(default=list, blank=True)
     events = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:
         return self.filename
+
+    @property
+    def percent_done(self) -> int:
+        return 100 * self.events_done // self.event_count if self.event_count else 0
+
+    def count(self, action: str) -> int:
+        return sum(1 for done, _ in self.imported if done == action)
+
+    @property
+    def created_count(self) -> int:
+        return self.count(CREATED)
+
+    @property
+    def updated_count(self) -> int:
+        return self.count(UPDATED)
+
+
+# What an imported event did to its call (CalendarImport.imported).
+CREATED, UPDATED = "created", "updated"
 
 
 # The brief models live in their own module (callprep/briefs/models.py).

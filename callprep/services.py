@@ -7,13 +7,20 @@ same transaction; the pages only check access and answer.
 
 from __future__ import annotations
 
-from django.db import transaction
+import logging
 
-from accounts.models import Account, User
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from accounts.models import Account, ImportState, User, import_stalled_q
 from callprep import calendar
 from callprep.changes import call_changed
 from callprep.forms import CallForm
-from callprep.models import CalendarImport, Call
+from callprep.models import CREATED, UPDATED, CalendarImport, Call
+
+log = logging.getLogger(__name__)
 
 
 def schedule_call(form: CallForm, *, by: User) -> Call:
@@ -39,21 +46,122 @@ def save_call(form: CallForm) -> Call:
     return call
 
 
-def keep_unmatched_import(
+def keep_calendar_upload(
     user: User, *, filename: str, content: str, events: list[calendar.ParsedEvent]
 ) -> CalendarImport:
-    """Keep an imported calendar's events that matched no account, for its uploader to assign."""
-    stored = [calendar.event_to_json(event) | {"n": n} for n, event in enumerate(events)]
+    """Keep a parsed calendar upload and hand its import to the worker (after commit). The
+    user's earlier uploads that are imported with nothing left to assign go."""
     with transaction.atomic():
-        return CalendarImport.objects.create(
-            user=user, filename=filename[:255], content=content, events=stored
+        CalendarImport.objects.filter(user=user, state=ImportState.DONE, events=[]).delete()
+        pending = CalendarImport.objects.create(
+            user=user,
+            filename=filename[:255],
+            content=content,
+            parsed=[calendar.event_to_json(event) | {"n": n} for n, event in enumerate(events)],
+            event_count=len(events),
+            state=ImportState.QUEUED,
+            queued_at=timezone.now(),
         )
+        transaction.on_commit(lambda: enqueue_calendar_import(pending.pk))
+    return pending
+
+
+def enqueue_calendar_import(pk: int) -> None:
+    from callprep.tasks import import_calendar_upload
+
+    try:
+        import_calendar_upload.delay(pk)
+    except Exception:
+        log.exception("could not enqueue the import of calendar upload %s", pk)
+        CalendarImport.objects.filter(pk=pk, state=ImportState.QUEUED).update(
+            state=ImportState.FAILED,
+            error="The import could not be handed to the worker. Press “Go on importing” to "
+            "try again.",
+        )
+
+
+class CalendarImportRunning(Exception):
+    pass
+
+
+def requeue_calendar_import(pending: CalendarImport) -> None:
+    """Hand an import that stopped (its worker failed or died) to the worker again; it goes on
+    where it stopped. Raises CalendarImportRunning when it is under way or done."""
+    now = timezone.now()
+    with transaction.atomic():
+        claimed = (
+            CalendarImport.objects.filter(pk=pending.pk)
+            .filter(Q(state=ImportState.FAILED) | import_stalled_q(now))
+            .update(state=ImportState.QUEUED, queued_at=now, error="")
+        )
+        if not claimed:
+            raise CalendarImportRunning(f"{pending.filename} is already being imported.")
+        transaction.on_commit(lambda: enqueue_calendar_import(pending.pk))
+    pending.refresh_from_db()
+
+
+def run_calendar_import(pk: int) -> bool:
+    """The worker's side: claim a queued upload (False when there is none, e.g. the task runs
+    twice) or one whose worker died, and import its events ICS_IMPORT_BATCH_EVENTS at a time,
+    one transaction per batch, from where a stopped run left off."""
+    now = timezone.now()
+    claimed = (
+        CalendarImport.objects.filter(pk=pk)
+        .filter(Q(state=ImportState.QUEUED) | import_stalled_q(now))
+        .update(state=ImportState.RUNNING, progress_at=now)
+    )
+    if not claimed:
+        return False
+    pending = CalendarImport.objects.select_related("user").get(pk=pk)
+    size = settings.ICS_IMPORT_BATCH_EVENTS
+    try:
+        for start in range(pending.events_done, len(pending.parsed), size):
+            import_event_batch(pending, pending.parsed[start : start + size])
+    except Exception:
+        log.exception("the import of calendar upload %s stopped", pk)
+        CalendarImport.objects.filter(pk=pk).update(
+            state=ImportState.FAILED,
+            finished_at=timezone.now(),
+            error=f"The import stopped after {pending.events_done:,} events because of an error "
+            "in the worker. Those events were imported; press “Go on importing” for the rest.",
+        )
+        return True
+    CalendarImport.objects.filter(pk=pk).update(
+        state=ImportState.DONE, finished_at=timezone.now(), parsed=[]
+    )
+    return True
+
+
+def import_event_batch(pending: CalendarImport, batch: list[dict]) -> None:
+    """Import some events of an upload in one transaction and record what each did."""
+    events = [calendar.event_from_json(data) for data in batch]
+    with transaction.atomic():
+        report = calendar.import_calendar(events, user=pending.user)
+        pending.imported += [[CREATED, call.pk] for call in report.created]
+        pending.imported += [[UPDATED, call.pk] for call in report.updated]
+        pending.skipped += [[event.summary, reason] for event, reason in report.skipped]
+        pending.events += [  # numbered by their place among the events to assign
+            calendar.event_to_json(event) | {"n": n}
+            for n, event in enumerate(report.unmatched, start=len(pending.events))
+        ]
+        pending.events_done += len(batch)
+        pending.progress_at = timezone.now()
+        pending.save(update_fields=["imported", "skipped", "events", "events_done", "progress_at"])
+
+
+def imported_calls(pending: CalendarImport, user: User, *, limit: int) -> list[tuple[str, Call]]:
+    """The first calls an import created or updated, as (action, call), that the user may
+    still see (one query)."""
+    first = pending.imported[:limit]
+    calls = Call.objects.visible_to(user).select_related("account").in_bulk([pk for _, pk in first])
+    return [(action, calls[pk]) for action, pk in first if pk in calls]
 
 
 def pending_events(pending: CalendarImport) -> list[calendar.ParsedEvent]:
     """The events of a pending import still to assign. An import kept before its events were
-    stored is parsed once and its events stored."""
-    if not pending.events and pending.content:
+    stored (it imported in the request, and has no ``event_count``) is parsed once and its
+    events stored."""
+    if not pending.events and pending.content and not pending.event_count:
         try:
             events = calendar.parse_calendar(pending.content)
         except calendar.CalendarError:

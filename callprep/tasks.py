@@ -4,6 +4,7 @@ from celery import shared_task
 from django.db.models import F
 from django.utils import timezone
 
+from callprep import services
 from callprep.models import WorkerHeartbeat
 
 
@@ -20,3 +21,9 @@ def record_worker_heartbeat(self, name: str = "worker") -> int:
             name=name, defaults={"beat_at": now, "hostname": hostname, "beats": 1}
         )
     return WorkerHeartbeat.objects.get(name=name).beats
+
+
+@shared_task(soft_time_limit=1800, time_limit=1900)
+def import_calendar_upload(pk: int) -> bool:
+    """Import the events of a calendar upload; running it twice imports them once."""
+    return services.run_calendar_import(pk)

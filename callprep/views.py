@@ -2,9 +2,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -15,14 +16,22 @@ from django.views.decorators.http import require_http_methods
 from accounts import ratelimit
 from accounts.access import account_for
 from accounts.links import absolute_reverse
-from accounts.models import Account
+from accounts.models import Account, ImportState
 from accounts.params import id_from
 from callprep import calendar, feeds, health, services
 from callprep.access import call_for
 from callprep.briefs.models import calls_with_brief
 from callprep.briefs.rendering import safe_http_url
 from callprep.forms import AssignEventsForm, CalendarUploadForm, CallForm
-from callprep.models import CalendarFeed, CalendarImport, Call, CallStatus, WorkerHeartbeat
+from callprep.models import (
+    CREATED,
+    UPDATED,
+    CalendarFeed,
+    CalendarImport,
+    Call,
+    CallStatus,
+    WorkerHeartbeat,
+)
 
 
 @login_not_required
@@ -138,6 +147,8 @@ def call_ics(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def calendar_import(request: HttpRequest) -> HttpResponse:
+    """Upload an .ics file: it is read and checked here (a clear error and nothing kept when it
+    is refused) and the worker imports its events; the import's page shows the progress."""
     require_rep_or_admin(request.user)
     form = CalendarUploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
@@ -151,36 +162,17 @@ def calendar_import(request: HttpRequest) -> HttpResponse:
             calendar.check_size(upload.size)
             text = calendar.decode_calendar(upload.read())
             events = calendar.parse_calendar(text)
-            report = calendar.import_calendar(events, user=request.user)
-        except (calendar.CalendarError, ValidationError) as exc:
-            form.add_error("file", exc.messages[0] if hasattr(exc, "messages") else str(exc))
+        except calendar.CalendarError as exc:
+            form.add_error("file", str(exc))
         else:
-            pending = None
-            if report.unmatched:
-                pending = services.keep_unmatched_import(
-                    request.user, filename=upload.name, content=text, events=report.unmatched
-                )
-            messages.success(
-                request,
-                f"Calendar imported: {len(report.created)} call(s) created, "
-                f"{len(report.updated)} updated, {len(report.unmatched)} to assign.",
+            pending = services.keep_calendar_upload(
+                request.user, filename=upload.name, content=text, events=events
             )
-            imported = [("New", c) for c in report.created] + [
-                ("Updated", c) for c in report.updated
-            ]
-            context = {
-                "report": report,
-                "imported_shown": imported[:IMPORT_RESULT_SHOWN],
-                "imported_hidden": max(0, len(imported) - IMPORT_RESULT_SHOWN),
-                "pending": pending,
-            }
-            if pending:
-                context |= assign_page(request, pending)
-            return render(request, "callprep/calendar_import_result.html", context)
+            return redirect("callprep:calendar_assign", pk=pending.pk)
     return render(request, "callprep/calendar_import.html", {"form": form})
 
 
-# The calls an upload created or updated, listed on its result; the rest are in My calls.
+# The calls an upload created or updated, listed on its page; the rest are in My calls.
 IMPORT_RESULT_SHOWN = 100
 # Events to assign per page.
 ASSIGN_PAGE_SIZE = 100
@@ -196,13 +188,31 @@ def assign_page(request: HttpRequest, pending: CalendarImport) -> dict:
     return {"page": page, "assign_form": AssignEventsForm(events=events, user=request.user)}
 
 
+def import_result(request: HttpRequest, pending: CalendarImport) -> dict:
+    shown = services.imported_calls(pending, request.user, limit=IMPORT_RESULT_SHOWN)
+    labels = {CREATED: "New", UPDATED: "Updated"}
+    return {
+        "imported_shown": [(labels[action], call) for action, call in shown],
+        "imported_hidden": max(0, len(pending.imported) - IMPORT_RESULT_SHOWN),
+    }
+
+
 @require_http_methods(["GET", "POST"])
 def calendar_assign(request: HttpRequest, pk: int) -> HttpResponse:
-    """Assign the events of an import that matched no account, a page at a time; only its
-    uploader sees it. Submitting a page creates the chosen calls; its other events are left
-    out and the next page comes up."""
+    """A calendar upload's page; only its uploader sees it. While the worker imports it, its
+    progress (polled with htmx, with a Refresh link without JavaScript); then what it did and
+    the events that matched no account, to assign a page at a time. Submitting a page creates
+    the chosen calls; its other events are left out and the next page comes up."""
     require_rep_or_admin(request.user)
     pending = get_object_or_404(CalendarImport, pk=pk, user=request.user)
+    context = {
+        "pending": pending,
+        "stalled": pending.is_stalled(),
+        "batch_events": settings.ICS_IMPORT_BATCH_EVENTS,
+    }
+    polled = request.method == "GET" and request.htmx and not request.htmx.history_restore_request
+    if pending.state != ImportState.DONE or polled:
+        return calendar_progress(request, pending, context)
     if request.method == "POST":
         # The events decided are those whose choice was posted, wherever they are in the list.
         posted = [e for e in services.pending_events(pending) if f"event_{e.n}" in request.POST]
@@ -221,14 +231,27 @@ def calendar_assign(request: HttpRequest, pk: int) -> HttpResponse:
             if left:
                 return redirect("callprep:calendar_assign", pk=pending.pk)
             return redirect("callprep:my_calls")
-        context = assign_page(request, pending) | {"assign_form": form}
+        context |= assign_page(request, pending) | {"assign_form": form}
     else:
-        context = assign_page(request, pending)
-    return render(
-        request,
-        "callprep/calendar_import_result.html",
-        {"report": None, "pending": pending, **context},
-    )
+        context |= assign_page(request, pending)
+    context |= import_result(request, pending)
+    return render(request, "callprep/calendar_import_result.html", context)
+
+
+def calendar_progress(request: HttpRequest, pending: CalendarImport, context: dict) -> HttpResponse:
+    """The import under way, or stopped; posting goes on with one that stopped."""
+    if request.method == "POST":
+        try:
+            services.requeue_calendar_import(pending)
+        except services.CalendarImportRunning as exc:
+            messages.error(request, str(exc))
+        return redirect("callprep:calendar_assign", pk=pending.pk)
+    if request.htmx and not request.htmx.history_restore_request:
+        response = render(request, "callprep/calendar_import_result.html#progress", context)
+        if not pending.is_importing or context["stalled"]:
+            response["HX-Refresh"] = "true"  # the whole page shows what happened
+        return response
+    return render(request, "callprep/calendar_import_result.html", context)
 
 
 # --- Personal calendar feed -----------------------------------------------------------------

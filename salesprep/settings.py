@@ -297,6 +297,9 @@ ICS_IMPORT_MAX_EVENTS = env_int("ICS_IMPORT_MAX_EVENTS", 5_000, minimum=1)
 CSV_IMPORT_BATCH_ROWS = env_int("CSV_IMPORT_BATCH_ROWS", 100, minimum=1)
 # Calendar events longer than this are refused with a message naming the event (and events
 # outside callprep.models.CALL_YEARS).
+# Calendar events the worker imports per transaction (each holds the write lock well under a
+# second).
+ICS_IMPORT_BATCH_EVENTS = env_int("ICS_IMPORT_BATCH_EVENTS", 50, minimum=1)
 ICS_IMPORT_MAX_EVENT_DAYS = env_int("ICS_IMPORT_MAX_EVENT_DAYS", 31, minimum=1)
 
 # E-mail (Django 6.1 mailers). The console backend prints mail in development.

@@ -59,3 +59,24 @@ def replayed_evidence_settings() -> dict:
             ("sec", "fred", "gdelt", "worldbank", "website", "feed")
         ),
     }
+
+
+def import_calendar(client, body: bytes | str, name: str = "calendar.ics"):
+    """Upload an .ics file as its user would, run what the worker runs with the import it
+    queued, and answer the import's page (or the upload's answer when it was refused)."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.urls import reverse
+
+    from callprep.models import CalendarImport
+    from callprep.tasks import import_calendar_upload
+
+    data = body.encode() if isinstance(body, str) else body
+    response = client.post(
+        reverse("callprep:calendar_import"),
+        {"file": SimpleUploadedFile(name, data, "text/calendar")},
+    )
+    if response.status_code != 302:
+        return response
+    pending = CalendarImport.objects.get(pk=response.url.rstrip("/").rsplit("/", 1)[1])
+    import_calendar_upload.run(pending.pk)
+    return client.get(response.url)

@@ -30,6 +30,7 @@ def test_the_import_benchmark_prints_upload_and_page_times_and_leaves_nothing_be
     assert "CSV import median of 2:" in text
     assert "(15 calls, 15 to assign)" in text
     assert "ICS median of 2: upload" in text and "result GET page 1" in text
+    assert "in 1 batches of 50 events" in text and "ICS import median of 2:" in text
     assert "Rolled back: nothing was written." in text
     assert not Account.objects.exists()
     assert not (ImportFile.objects.exists() or CalendarImport.objects.exists())

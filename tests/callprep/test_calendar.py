@@ -8,8 +8,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Contact
-from callprep import calendar, feeds
+from callprep import calendar, feeds, services, tasks
 from callprep.models import CalendarFeed, CalendarImport, Call, CallStatus
+from tests.helpers import import_calendar
 
 pytestmark = pytest.mark.django_db
 
@@ -80,11 +81,7 @@ END:VCALENDAR
 
 
 def upload(client, text: str | bytes, name="calendar.ics"):
-    body = text.encode() if isinstance(text, str) else text
-    return client.post(
-        reverse("callprep:calendar_import"),
-        {"file": SimpleUploadedFile(name, body, "text/calendar")},
-    )
+    return import_calendar(client, text, name)
 
 
 def test_an_outlook_file_creates_calls_matched_by_attendee_domain(
@@ -526,8 +523,8 @@ def test_submitting_a_page_of_events_brings_up_the_next(alice_client, acme):
 
 
 def test_an_import_kept_before_its_events_were_stored_still_opens(alice_client, alice, acme):
-    pending = CalendarImport.objects.create(
-        user=alice, filename="old.ics", content=calendar_of(unmatched_events(2))
+    pending = CalendarImport.objects.create(  # as migration 0015 left it
+        user=alice, filename="old.ics", content=calendar_of(unmatched_events(2)), state="done"
     )
 
     response = alice_client.get(reverse("callprep:calendar_assign", args=[pending.pk]))
@@ -549,3 +546,160 @@ def test_a_chosen_account_stays_selected_when_the_page_comes_back_with_an_error(
     first = html[html.index('name="event_0"') : html.index('name="event_1"')]
     assert f'<option value="{acme.pk}" selected>' in first
     assert not Call.objects.exists()
+
+
+# --- The import runs in the worker ----------------------------------------------------------
+
+
+def matched_events(count: int) -> list[str]:
+    return [
+        f"UID:m{n}\r\nSUMMARY:Call {n}\r\nDTSTART:{NEXT_YEAR}0101T10{n % 60:02d}00Z\r\n"
+        "ATTENDEE:mailto:d@acme.example"
+        for n in range(count)
+    ]
+
+
+def post_calendar(client, text: str):
+    return client.post(
+        reverse("callprep:calendar_import"),
+        {"file": SimpleUploadedFile("calendar.ics", text.encode(), "text/calendar")},
+    )
+
+
+def test_the_upload_only_queues_the_import_and_its_page_shows_progress(alice_client, acme):
+    response = post_calendar(alice_client, calendar_of(matched_events(3)))
+
+    pending = CalendarImport.objects.get()
+    url = reverse("callprep:calendar_assign", args=[pending.pk])
+    assert response.status_code == 302 and response.url == url
+    assert not Call.objects.exists()  # the request only parsed and kept the file
+    assert (pending.state, pending.event_count, pending.events_done) == ("queued", 3, 0)
+    html = alice_client.get(url).content.decode()
+    assert "0 of 3 events imported (waiting for the worker)" in html
+    assert f'<a href="{url}" hx-get="{url}" hx-trigger="every 2s"' in html  # and without JS
+    polled = alice_client.get(url, headers={"HX-Request": "true"})
+    assert 'id="import-progress"' in polled.content.decode()
+    assert "HX-Refresh" not in polled
+
+
+def test_the_worker_imports_in_batches_and_records_each_one(
+    alice_client, acme, settings, monkeypatch
+):
+    settings.ICS_IMPORT_BATCH_EVENTS = 2
+    post_calendar(alice_client, calendar_of(matched_events(4) + unmatched_events(1)))
+    pending = CalendarImport.objects.get()
+    seen = []
+    original = services.import_event_batch
+
+    def watch(pending, batch):
+        original(pending, batch)
+        stored = CalendarImport.objects.get(pk=pending.pk)
+        seen.append((Call.objects.count(), stored.events_done, len(stored.events)))
+
+    monkeypatch.setattr(services, "import_event_batch", watch)  # it still imports: it watches
+
+    assert tasks.import_calendar_upload.run(pending.pk) is True
+
+    assert seen == [(2, 2, 0), (4, 4, 0), (4, 5, 1)]
+    pending.refresh_from_db()
+    assert (pending.state, pending.created_count, pending.parsed) == ("done", 4, [])
+    url = reverse("callprep:calendar_assign", args=[pending.pk])
+    done = alice_client.get(url, headers={"HX-Request": "true"})
+    assert done["HX-Refresh"] == "true"  # the polling page reloads to show the result
+    html = alice_client.get(url).content.decode()
+    assert "4 new calls, 0 updated, 1 meeting to assign." in html
+    assert "Lunch 0" in html
+
+
+def test_running_the_import_task_twice_imports_once(alice_client, acme):
+    post_calendar(alice_client, calendar_of(matched_events(3)))
+    pk = CalendarImport.objects.get().pk
+
+    assert tasks.import_calendar_upload.run(pk) is True
+    assert tasks.import_calendar_upload.run(pk) is False
+
+    assert Call.objects.count() == 3
+    assert CalendarImport.objects.get().created_count == 3
+
+
+def test_an_import_that_stopped_goes_on_where_it_stopped(alice_client, acme, settings, monkeypatch):
+    settings.ICS_IMPORT_BATCH_EVENTS = 2
+    post_calendar(alice_client, calendar_of(matched_events(5)))
+    pending = CalendarImport.objects.get()
+    url = reverse("callprep:calendar_assign", args=[pending.pk])
+    original, batches = services.import_event_batch, []
+
+    def fail_the_second(pending, batch):
+        batches.append(batch)
+        if len(batches) == 2:
+            raise RuntimeError("the database went away")
+        original(pending, batch)
+
+    monkeypatch.setattr(services, "import_event_batch", fail_the_second)
+    tasks.import_calendar_upload.run(pending.pk)
+
+    pending.refresh_from_db()
+    assert (pending.state, pending.events_done, Call.objects.count()) == ("failed", 2, 2)
+    html = alice_client.get(url).content.decode()
+    assert "The import stopped after 2 events" in html and "Go on importing" in html
+
+    monkeypatch.setattr(services, "import_event_batch", original)
+    assert alice_client.post(url).status_code == 302
+    assert CalendarImport.objects.get().state == "queued"
+    tasks.import_calendar_upload.run(pending.pk)
+
+    pending.refresh_from_db()
+    assert (pending.state, pending.events_done, pending.created_count) == ("done", 5, 5)
+    assert sorted(Call.objects.values_list("ical_uid", flat=True)) == [f"m{n}" for n in range(5)]
+
+
+def test_an_import_whose_worker_died_is_shown_stalled_and_taken_up_again(alice_client, acme):
+    post_calendar(alice_client, calendar_of(matched_events(2)))
+    pending = CalendarImport.objects.get()
+    three_minutes_ago = timezone.now() - dt.timedelta(minutes=3)
+    CalendarImport.objects.filter(pk=pending.pk).update(
+        state="running", progress_at=three_minutes_ago
+    )
+    url = reverse("callprep:calendar_assign", args=[pending.pk])
+
+    assert "The import seems to have stopped" in alice_client.get(url).content.decode()
+    assert tasks.import_calendar_upload.run(pending.pk) is True  # the redelivered task
+
+    assert CalendarImport.objects.get().state == "done"
+    assert Call.objects.count() == 2
+
+
+def test_pressing_go_on_while_it_runs_queues_nothing_more(alice_client, acme):
+    post_calendar(alice_client, calendar_of(matched_events(2)))
+    pending = CalendarImport.objects.get()
+    url = reverse("callprep:calendar_assign", args=[pending.pk])
+
+    response = alice_client.post(url, follow=True)
+
+    assert "is already being imported" in response.content.decode()
+    assert CalendarImport.objects.get().state == "queued"
+
+
+def test_an_event_a_call_cannot_hold_is_skipped_with_the_reason(alice_client, acme):
+    bad = (
+        f"UID:bad-link\r\nSUMMARY:Broken link\r\nDTSTART:{NEXT_YEAR}0102T100000Z\r\n"
+        "URL:https://exa mple.com/x\r\nATTENDEE:mailto:d@acme.example"
+    )
+
+    html = upload(alice_client, calendar_of([*matched_events(1), bad])).content.decode()
+
+    assert "Skipped “Broken link”: Enter a valid URL." in html
+    assert list(Call.objects.values_list("ical_uid", flat=True)) == ["m0"]
+
+
+def test_a_new_upload_clears_the_users_finished_imports_but_keeps_events_to_assign(
+    alice_client, acme
+):
+    upload(alice_client, calendar_of(matched_events(1)))
+    upload(alice_client, calendar_of(unmatched_events(1)))
+    waiting = CalendarImport.objects.get()
+
+    upload(alice_client, calendar_of(matched_events(2)))
+
+    assert waiting in CalendarImport.objects.all()  # its meeting is still to assign
+    assert CalendarImport.objects.count() == 2

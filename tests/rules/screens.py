@@ -25,6 +25,7 @@ from callprep.forms import DATETIME_LOCAL, CallForm
 from callprep.models import Call
 from callprep.review import reminders
 from callprep.review.models import Notification, NotificationKind, SentReminder
+from tests.helpers import import_calendar
 
 REP, REVIEWER = "waiting on the rep", "waiting on the reviewer"
 
@@ -114,7 +115,7 @@ def import_event(client, rep, call: Call, *, starts: dt.datetime, cancelled: boo
         "calendar.ics", ("\r\n".join(lines) + "\r\n").encode(), content_type="text/calendar"
     )
     client.force_login(rep)
-    response = client.post(reverse("callprep:calendar_import"), {"file": upload})
+    response = import_calendar(client, upload.read(), upload.name)
     assert response.status_code == 200 and "1 updated" in response.content.decode(), page_errors(
         response
     )

@@ -129,8 +129,9 @@ def world(acme, dana, call, brief, alice, bob, charlie, mallory, walter, victor,
         encoding="utf-8",
         content="name,website,owner\nGlobex,https://globex.example,alice\n",
     )
-    calendar_import = CalendarImport.objects.create(
+    calendar_import = CalendarImport.objects.create(  # imported, one event to assign
         user=alice,
+        state="done",
         filename="cal.ics",
         content=(
             "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\nBEGIN:VEVENT\r\n"

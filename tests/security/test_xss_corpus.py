@@ -38,6 +38,7 @@ from callprep.briefs.models import BriefSection, SectionRevision
 from callprep.dashboard.facts import sync_call_facts
 from callprep.evidence.models import Citation, CollectionRun, Evidence
 from callprep.models import CalendarImport, Call
+from tests.helpers import import_calendar
 from tests.security.test_authz_matrix import form_data
 
 PAYLOADS = [
@@ -371,8 +372,7 @@ def write_everything(payload: str, *, acme, dana, call, brief, alice, victor, cl
 
     # The calendar import: one event matches Acme, the other waits to be assigned.
     for matched in (True, False):
-        upload = SimpleUploadedFile("cal.ics", ics_calendar(payload, matched=matched))
-        response = client.post(reverse("callprep:calendar_import"), {"file": upload})
+        response = import_calendar(client, ics_calendar(payload, matched=matched), "cal.ics")
         assert response.status_code == 200
         pages[f"calendar import result {matched}"] = response
     pending = CalendarImport.objects.get(user=alice)

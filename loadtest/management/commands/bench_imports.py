@@ -7,8 +7,9 @@ to be assigned), then, through Django's test client (the full middleware stack),
 - CSV: the upload (decode, read, the one dry run, storing its result), a GET of the preview's
   first page and of its last page, then the import the worker runs after "Import" (in total and
   its longest batch of CSV_IMPORT_BATCH_ROWS rows: one transaction in the worker);
-- ICS: the upload (parse and import), a GET of the first and of the last page of the events to
-  assign.
+- ICS: the upload (read, parse and keep the events), the import the worker runs then (in total
+  and its longest batch of ICS_IMPORT_BATCH_EVENTS events), a GET of the first and of the last
+  page of the import's result with the events to assign.
 
 It prints the median of ``--runs`` runs and the queries of each GET. Every run happens inside a
 transaction that is ROLLED BACK, so nothing outlives the command; like ``bench_accounts`` it
@@ -40,6 +41,7 @@ from django.utils import timezone
 from accounts import importing
 from accounts.models import Account, ImportFile, ImportState, Team, User
 from accounts.roles import Role, ensure_roles
+from callprep import services
 from callprep.models import CalendarImport, Call
 
 CSV_COLUMNS = [
@@ -273,7 +275,7 @@ class Command(BaseCommand):
 
     def bench_ics(self, client, body: bytes, runs: int, events: int) -> None:
         self.stdout.write(f"\nICS: {events:,} events, {len(body) / 1024 / 1024:.1f} MB")
-        uploads, firsts, lasts, queries = [], [], [], []
+        uploads, firsts, lasts, queries, imports, longest = [], [], [], [], [], []
         for n in range(runs):
             try:
                 with transaction.atomic():
@@ -283,16 +285,19 @@ class Command(BaseCommand):
                             reverse("callprep:calendar_import"), {"file": upload}
                         )
                     )
-                    pending = CalendarImport.objects.filter(user__username=client.bench_user)
-                    pending = pending.order_by("pk").last()
-                    if response.status_code != 200 or pending is None:
+                    if response.status_code != 302:
                         raise CommandError(
                             f"The .ics upload answered {response.status_code}: "
                             f"{response.content.decode()[:500]}"
                         )
                     uploads.append(elapsed)
-                    url = reverse("callprep:calendar_assign", args=[pending.pk])
-                    last_page = math.ceil(len(pending.events) / 100)
+                    url = response["Location"]
+                    pending = CalendarImport.objects.get(pk=url.rstrip("/").rsplit("/", 1)[1])
+                    total, batches = self.import_calendar_in_worker(pending)
+                    imports.append(total)
+                    longest.append(max(batches))
+                    pending.refresh_from_db()
+                    last_page = max(1, math.ceil(len(pending.events) / 100))
                     first, first_queries = self.get(client, url)
                     last, last_queries = self.get(client, url, {"page": last_page})
                     firsts.append(first)
@@ -300,14 +305,41 @@ class Command(BaseCommand):
                     queries.append((first_queries, last_queries))
                     calls = Call.objects.filter(owner__username=client.bench_user).count()
                     self.stdout.write(
-                        f"  run {n + 1}: upload {elapsed / 1000:.1f} s "
-                        f"({calls:,} calls, {len(pending.events):,} to assign), "
-                        f"result page 1 {first:.0f} ms, page {last_page} {last:.0f} ms"
+                        f"  run {n + 1}: upload {elapsed / 1000:.1f} s, import (the worker's "
+                        f"task) {total / 1000:.1f} s in {len(batches)} batches of "
+                        f"{settings.ICS_IMPORT_BATCH_EVENTS} events, longest batch "
+                        f"{max(batches):.0f} ms ({calls:,} calls, {len(pending.events):,} to "
+                        f"assign), result page 1 {first:.0f} ms, page {last_page} {last:.0f} ms"
                     )
                     raise Rollback
             except Rollback:
                 pass
         self.summary("ICS", uploads, "result", firsts, lasts, queries)
+        self.stdout.write(
+            f"ICS import median of {len(imports)}: {statistics.median(imports) / 1000:.2f} s, "
+            f"longest batch {statistics.median(longest):.0f} ms"
+        )
+
+    def import_calendar_in_worker(self, pending) -> tuple[float, list[float]]:
+        """Run what the worker runs with a calendar upload; the time of the whole and of each
+        batch, in ms."""
+        batches = []
+        run_batch = services.import_event_batch
+
+        def timed_batch(*args, **kwargs):
+            started = time.perf_counter()
+            run_batch(*args, **kwargs)
+            batches.append((time.perf_counter() - started) * 1000)
+
+        services.import_event_batch = timed_batch
+        try:
+            _, total = self.timed(lambda: services.run_calendar_import(pending.pk))
+        finally:
+            services.import_event_batch = run_batch
+        pending.refresh_from_db()
+        if pending.state != ImportState.DONE:
+            raise CommandError(f"The calendar import ended {pending.state}: {pending.error}")
+        return total, batches
 
     def summary(self, label, uploads, page, firsts, lasts, queries) -> None:
         self.stdout.write(
