@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import itertools
 import re
 import zoneinfo
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import icalendar
+from dateutil import rrule as dateutil_rrule
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -198,13 +200,80 @@ def parse_calendar(text: str) -> list[ParsedEvent]:
     if default not in available_time_zones():
         default = WINDOWS_TO_OLSON.get(default, settings.TIME_ZONE)
     events: list[ParsedEvent] = []
+    budget = Budget(settings.ICS_IMPORT_MAX_OCCURRENCES)
     for component in cal.walk("VEVENT"):
         if component.get("RECURRENCE-ID") is not None:
             continue  # a changed occurrence of a series: the series is imported once
         if component.get("DTSTART") is None:
             continue
-        events.append(parse_event(component, default))
+        events.append(parse_event(component, default, budget=budget))
     return events
+
+
+@dataclass
+class Budget:
+    """How many occurrences of repeating events a file may still make the import go through
+    to find their next ones (ICS_IMPORT_MAX_OCCURRENCES for the whole file)."""
+
+    left: int
+
+
+def occurrences(component, starts_at: dt.datetime):
+    """The starts of a repeating event's occurrences (RRULE less EXDATE), in order; None when
+    its rule cannot be read."""
+    rule = component.get("RRULE")
+    rule = rule[0] if isinstance(rule, list) else rule
+    excluded = component.get("EXDATE") or []
+    excluded = excluded if isinstance(excluded, list) else [excluded]
+    for first in (starts_at, starts_at.replace(tzinfo=None)):  # UNTIL decides which one fits
+        try:
+            series = dateutil_rrule.rruleset()
+            series.rrule(dateutil_rrule.rrulestr(rule.to_ical().decode(), dtstart=first))
+            for dates in excluded:
+                for value in getattr(dates, "dts", []):
+                    day = value.dt
+                    if not isinstance(day, dt.datetime):
+                        day = dt.datetime.combine(day, first.timetz())
+                    if (day.tzinfo is None) != (first.tzinfo is None):
+                        day = day.replace(tzinfo=first.tzinfo)
+                    series.exdate(day)
+            iterator = iter(series)
+            head = next(iterator, None)  # dateutil checks UNTIL against DTSTART here
+        except (ValueError, TypeError, AttributeError, OverflowError):
+            continue
+        zone = starts_at.tzinfo
+        if head is None:
+            return iter(())
+        return (
+            start if start.tzinfo else start.replace(tzinfo=zone)
+            for start in itertools.chain([head], iterator)
+        )
+    return None
+
+
+def next_occurrence(
+    component, starts_at: dt.datetime, ends_at: dt.datetime, budget: Budget
+) -> tuple[dt.datetime, dt.datetime]:
+    """A repeating event's next occurrence from now (its last one when the series is over), as
+    a start and end of the same length. CalendarError when finding it would take more than the
+    file's budget of occurrences."""
+    starts = occurrences(component, starts_at)
+    if starts is None:
+        return starts_at, ends_at
+    now, chosen = timezone.now(), None
+    for start in starts:
+        budget.left -= 1
+        if budget.left < 0:
+            raise CalendarError(
+                f"{event_label(component)} repeats too often, or since too long ago, for the "
+                "import to find its next occurrence. Export a shorter date range and try again."
+            )
+        chosen = start
+        if start >= now:
+            break
+    if chosen is None:  # every occurrence was excluded
+        return starts_at, ends_at
+    return chosen, chosen + (ends_at - starts_at)
 
 
 def date_value(component, name: str) -> dt.date | None:
@@ -244,8 +313,9 @@ def check_length(component, length: dt.timedelta) -> None:
         )
 
 
-def parse_event(component, default: str) -> ParsedEvent:
-    """One VEVENT with a DTSTART; CalendarError when its dates are out of range."""
+def parse_event(component, default: str, *, budget: Budget | None = None) -> ParsedEvent:
+    """One VEVENT with a DTSTART; CalendarError when its dates are out of range. A repeating
+    event is read as its next occurrence."""
     default_zone = zoneinfo.ZoneInfo(default)
     start_prop = component.get("DTSTART")
     start = date_value(component, "DTSTART")
@@ -281,6 +351,15 @@ def parse_event(component, default: str) -> ParsedEvent:
             ends_at = starts_at + dt.timedelta(hours=1)
         starts_at, ends_at = starts_at.astimezone(zone), ends_at.astimezone(zone)
     check_length(component, ends_at - starts_at)
+    recurring = component.get("RRULE") is not None
+    if recurring:
+        zone = starts_at.tzinfo
+        starts_at, ends_at = next_occurrence(
+            component, starts_at, ends_at, budget or Budget(settings.ICS_IMPORT_MAX_OCCURRENCES)
+        )
+        if call_year_problem(starts_at):
+            raise CalendarError(f"{event_label(component)} repeats beyond {CALL_YEARS[1]}.")
+        starts_at, ends_at = starts_at.astimezone(zone), ends_at.astimezone(zone)
     attendees = component.get("ATTENDEE") or []
     if not isinstance(attendees, list):
         attendees = [attendees]
@@ -306,7 +385,7 @@ def parse_event(component, default: str) -> ParsedEvent:
         description=str(component.get("DESCRIPTION", "")).strip(),
         attendee_emails=emails,
         cancelled=str(component.get("STATUS", "")).upper() == "CANCELLED",
-        recurring=component.get("RRULE") is not None,
+        recurring=recurring,
     )
 
 

@@ -300,6 +300,9 @@ CSV_IMPORT_BATCH_ROWS = env_int("CSV_IMPORT_BATCH_ROWS", 100, minimum=1)
 # Calendar events the worker imports per transaction (each holds the write lock well under a
 # second).
 ICS_IMPORT_BATCH_EVENTS = env_int("ICS_IMPORT_BATCH_EVENTS", 50, minimum=1)
+# Occurrences of repeating events one file may make the import go through to find their next
+# ones (a weekly meeting begun two years ago takes about 104).
+ICS_IMPORT_MAX_OCCURRENCES = env_int("ICS_IMPORT_MAX_OCCURRENCES", 200_000, minimum=1)
 ICS_IMPORT_MAX_EVENT_DAYS = env_int("ICS_IMPORT_MAX_EVENT_DAYS", 31, minimum=1)
 
 # E-mail (Django 6.1 mailers). The console backend prints mail in development.

@@ -703,3 +703,83 @@ def test_a_new_upload_clears_the_users_finished_imports_but_keeps_events_to_assi
 
     assert waiting in CalendarImport.objects.all()  # its meeting is still to assign
     assert CalendarImport.objects.count() == 2
+
+
+# --- Repeating events -----------------------------------------------------------------------
+
+BERLIN = zoneinfo.ZoneInfo("Europe/Berlin")
+
+
+def weekly_series(first: dt.datetime, extra: str = "") -> str:
+    return (
+        f"UID:weekly@acme.example\r\nSUMMARY:Acme weekly sync\r\n"
+        f"DTSTART;TZID=Europe/Berlin:{first:%Y%m%dT%H%M%S}\r\n"
+        f"DTEND;TZID=Europe/Berlin:{first + dt.timedelta(minutes=45):%Y%m%dT%H%M%S}\r\n"
+        f"RRULE:FREQ=WEEKLY{extra}\r\nATTENDEE:mailto:d@acme.example"
+    )
+
+
+def a_year_ago_at_ten() -> dt.datetime:
+    day = (timezone.now() - dt.timedelta(weeks=52)).astimezone(BERLIN).date()
+    return dt.datetime.combine(day, dt.time(10), tzinfo=BERLIN)
+
+
+def test_a_weekly_series_imports_its_next_occurrence_not_its_first(alice_client, acme):
+    first = a_year_ago_at_ten()
+    expected = first
+    while expected < timezone.now():  # wall-clock weeks: 10:00 in Berlin, summer or winter
+        expected += dt.timedelta(weeks=1)
+
+    upload(alice_client, calendar_of([weekly_series(first)]))
+
+    call = Call.objects.get()
+    assert call.starts_at == expected
+    assert (call.local_start.hour, call.local_start.weekday()) == (10, first.weekday())
+    assert call.ends_at - call.starts_at == dt.timedelta(minutes=45)
+    assert call.kind == "other"
+
+
+def test_an_excluded_occurrence_is_passed_over(alice_client, acme):
+    first = a_year_ago_at_ten()
+    following = first
+    while following < timezone.now():
+        following += dt.timedelta(weeks=1)
+    skipped = following
+    exdate = f"\r\nEXDATE;TZID=Europe/Berlin:{skipped:%Y%m%dT%H%M%S}"
+
+    upload(alice_client, calendar_of([weekly_series(first) + exdate]))
+
+    assert Call.objects.get().starts_at == skipped + dt.timedelta(weeks=1)
+
+
+def test_a_finished_series_imports_its_last_occurrence(alice_client, acme):
+    first = a_year_ago_at_ten()
+
+    upload(alice_client, calendar_of([weekly_series(first, ";COUNT=3")]))
+
+    assert Call.objects.get().starts_at == first + dt.timedelta(weeks=2)
+
+
+def test_a_series_with_an_until_in_utc_ends_there(alice_client, acme):
+    first = a_year_ago_at_ten()
+    until = (first + dt.timedelta(weeks=4, hours=1)).astimezone(dt.UTC)
+
+    upload(alice_client, calendar_of([weekly_series(first, f";UNTIL={until:%Y%m%dT%H%M%SZ}")]))
+
+    assert Call.objects.get().starts_at == first + dt.timedelta(weeks=4)
+
+
+def test_a_series_too_dense_to_expand_is_refused_naming_it(alice_client, acme, settings):
+    settings.ICS_IMPORT_MAX_OCCURRENCES = 1_000
+    dense = (
+        "UID:dense\r\nSUMMARY:Every second\r\nDTSTART:20200101T000000Z\r\n"
+        "RRULE:FREQ=SECONDLY\r\nATTENDEE:mailto:d@acme.example"
+    )
+
+    response = upload(alice_client, calendar_of([dense]))
+
+    assert response.status_code == 200
+    assert "The event “Every second” repeats too often, or since too long ago" in (
+        response.content.decode()
+    )
+    assert not Call.objects.exists() and not CalendarImport.objects.exists()
