@@ -24,6 +24,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from accounts import sitesettings
 from callprep.sources import PARSERS, EvidenceRow, ParseError
 from callprep.sources import fred as fred_source
 from callprep.sources import sec as sec_source
@@ -186,8 +187,8 @@ def parse(fmt: str, data: bytes, **kwargs: Any) -> list[EvidenceRow]:
 
 def sec_user_agent() -> str:
     """SEC's fair-access rules ask for a declared User-Agent with a contact e-mail."""
-    explicit = getattr(settings, "SEC_USER_AGENT", "")
-    email = getattr(settings, "SEC_CONTACT_EMAIL", "")
+    explicit = sitesettings.get("SEC_USER_AGENT")
+    email = sitesettings.get("SEC_CONTACT_EMAIL")
     if not explicit and not email and is_replay():
         return "SalesPrep demo (replayed recordings; nothing is sent to SEC)"
     return explicit or (f"SalesPrep evidence collector {email}" if email else "")
@@ -270,7 +271,7 @@ def fred_fetcher() -> Fetcher:
 
 
 def _fred_download(fetch: Fetcher, series_id: str, since: date) -> SeriesCache:
-    key = getattr(settings, "FRED_API_KEY", "")
+    key = sitesettings.get("FRED_API_KEY")
     if key:
         params = {
             "series_id": series_id,
@@ -306,7 +307,7 @@ def monthly(rows: list[EvidenceRow], months: int = 37) -> list[EvidenceRow]:
 
 def collect_fred(account) -> Collected:
     result = Collected()
-    if not getattr(settings, "FRED_API_KEY", ""):
+    if not sitesettings.get("FRED_API_KEY"):
         result.notes.append("no FRED key — using the CSV download")
     series = fred_source.series_for_naics(account.naics_code or "")
     since = timezone.localdate() - timedelta(days=4 * 366)
@@ -370,7 +371,7 @@ def collect_worldbank(account) -> Collected:
 
 def news_feeds(account) -> list[str]:
     """Feed addresses from ``EVIDENCE_NEWS_FEEDS``; ``{query}`` becomes the account's name."""
-    feeds = getattr(settings, "EVIDENCE_NEWS_FEEDS", None) or []
+    feeds = sitesettings.get("EVIDENCE_NEWS_FEEDS") or []
     return [f.replace("{query}", quote(f'"{account.name}"')) for f in feeds]
 
 
