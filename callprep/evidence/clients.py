@@ -194,11 +194,13 @@ def sec_user_agent() -> str:
     return explicit or (f"SalesPrep evidence collector {email}" if email else "")
 
 
-def sec_fetcher() -> Fetcher:
+def sec_fetcher(user_agent: str | None = None) -> Fetcher:
+    """The SEC client; ``user_agent`` only for the rate-limit benchmark, whose worker processes
+    have no database to read the setting from."""
     return Fetcher(
         "SEC EDGAR",
         "sec",
-        headers={"User-Agent": sec_user_agent(), "Accept": "application/json"},
+        headers={"User-Agent": user_agent or sec_user_agent(), "Accept": "application/json"},
         # SEC answers 403 when a client goes over its limits: back off as for 429.
         retry_statuses=frozenset({403, 429, 500, 502, 503, 504}),
     )
