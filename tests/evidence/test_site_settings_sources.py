@@ -78,6 +78,16 @@ def test_feeds_saved_in_the_ui_are_read_for_news(northwind, settings, saved_in_t
     assert any(row.url.startswith(PLANT_NEWS) for row in result.rows)
 
 
+def test_sec_is_no_longer_skipped_once_the_contact_e_mail_is_saved_in_the_ui(
+    northwind, settings, saved_in_the_ui
+):
+    settings.EVIDENCE_TRANSPORT = "live"  # nothing is fetched: only the skip is decided here
+    settings.SEC_CONTACT_EMAIL = ""
+    assert collect.skip_reason(northwind, "sec").startswith("no SEC contact e-mail configured")
+    saved_in_the_ui(SEC_CONTACT_EMAIL="research@northwind.example")
+    assert collect.skip_reason(northwind, "sec") == ""
+
+
 # --- In the worker -----------------------------------------------------------------------------
 
 
