@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from django.urls import reverse
 
-from accounts.visibility import may_review_anything
+from accounts.visibility import is_admin, may_review_anything
 
 
 @dataclass(frozen=True)
@@ -29,12 +29,14 @@ def navigation(request) -> dict:
         items.append(NavItem("Review queue", reverse("callprep:review_queue"), "review_queue"))
     if user.is_manager or user.is_executive or user.sees_all_teams:
         items.append(NavItem("Dashboard", reverse("callprep:dashboard"), "dashboard"))
+    if is_admin(user):
+        items.append(NavItem("Settings", reverse("site_settings:page"), "site_settings"))
     if user.is_admin_role and user.is_staff:
         items.append(NavItem("Admin", reverse("admin:index"), "admin"))
     match = getattr(request, "resolver_match", None)
     current = getattr(match, "url_name", None)
-    if getattr(match, "namespace", "") == "accounts":
-        current = "accounts"
+    if getattr(match, "namespace", "") in {"accounts", "site_settings"}:
+        current = match.namespace
     elif current in {"call_create", "call_detail", "call_edit", "calendar_import", "feed_settings"}:
         current = "my_calls"
     return {"nav_items": items, "nav_current": current}

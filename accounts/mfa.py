@@ -6,7 +6,8 @@ The rules, each in one place:
 * ``is_enrolled(user)``: the user has a confirmed authenticator, so a password sign-in asks
   for a code before it signs in;
 * ``is_required(user)``: one of the user's roles is in ``MFA_REQUIRED_ROLES`` (Admin by
-  default when ``DEBUG`` is off), so the user must enrol before using SalesPrep;
+  default when ``DEBUG`` is off; an admin may change it on the settings screen), so the user
+  must enrol before using SalesPrep;
 * ``verify(user, code)``: a current code of the authenticator (each accepted once), or an
   unused recovery code (used up by the check).
 
@@ -28,6 +29,7 @@ from django.db import transaction
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from accounts import sitesettings
 from accounts.models import RecoveryCode, User
 
 RECOVERY_CODES = 10
@@ -38,7 +40,7 @@ def is_enrolled(user: User) -> bool:
 
 
 def is_required(user: User) -> bool:
-    required = set(settings.MFA_REQUIRED_ROLES)
+    required = set(sitesettings.get("MFA_REQUIRED_ROLES"))
     return bool(required & set(user.role_names)) or (
         "Admin" in required and bool(user.is_superuser)
     )

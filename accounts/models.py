@@ -243,6 +243,7 @@ class AuditKind(models.TextChoices):
     LOGOUT = "logout", "Signed out"
     ACCESS_REFUSED = "access_refused", "Access refused"
     SESSIONS_REVOKED = "sessions_revoked", "Sessions ended"
+    SETTING_CHANGED = "setting_changed", "Setting changed"
 
 
 class AuditEvent(models.Model):
@@ -270,6 +271,24 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M:%S}Z {self.kind} {self.username or '-'}"
+
+
+class SiteSetting(models.Model):
+    """A setting an admin changed on the settings screen (accounts/sitesettings.py).
+
+    Without a row the environment's value applies; deleting the row returns to it. ``value``
+    holds JSON of the setting's type (a string, or a list of strings).
+    """
+
+    key = models.CharField(max_length=64, unique=True)
+    value = models.JSONField()
+    updated_at = models.DateTimeField(default=timezone.now)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    def __str__(self) -> str:
+        return self.key
 
 
 class Month(models.IntegerChoices):

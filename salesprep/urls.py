@@ -12,6 +12,7 @@ urlpatterns = [
     path("healthz", callprep_views.healthz, name="healthz"),
     path("auth/", include("accounts.auth_urls")),
     path("accounts/", include("accounts.urls")),
+    path("settings/", include("accounts.settings_urls")),
     path("evidence/", include("callprep.evidence.urls")),
     path("", include("callprep.urls")),
     path("briefs/", include("callprep.briefs.urls")),

@@ -24,6 +24,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from accounts import sitesettings
 from callprep.sources import PARSERS, EvidenceRow, ParseError
 from callprep.sources import fred as fred_source
 from callprep.sources import sec as sec_source
@@ -186,18 +187,20 @@ def parse(fmt: str, data: bytes, **kwargs: Any) -> list[EvidenceRow]:
 
 def sec_user_agent() -> str:
     """SEC's fair-access rules ask for a declared User-Agent with a contact e-mail."""
-    explicit = getattr(settings, "SEC_USER_AGENT", "")
-    email = getattr(settings, "SEC_CONTACT_EMAIL", "")
+    explicit = sitesettings.get("SEC_USER_AGENT")
+    email = sitesettings.get("SEC_CONTACT_EMAIL")
     if not explicit and not email and is_replay():
         return "SalesPrep demo (replayed recordings; nothing is sent to SEC)"
     return explicit or (f"SalesPrep evidence collector {email}" if email else "")
 
 
-def sec_fetcher() -> Fetcher:
+def sec_fetcher(user_agent: str | None = None) -> Fetcher:
+    """The SEC client; ``user_agent`` only for the rate-limit benchmark, whose worker processes
+    have no database to read the setting from."""
     return Fetcher(
         "SEC EDGAR",
         "sec",
-        headers={"User-Agent": sec_user_agent(), "Accept": "application/json"},
+        headers={"User-Agent": user_agent or sec_user_agent(), "Accept": "application/json"},
         # SEC answers 403 when a client goes over its limits: back off as for 429.
         retry_statuses=frozenset({403, 429, 500, 502, 503, 504}),
     )
@@ -270,7 +273,7 @@ def fred_fetcher() -> Fetcher:
 
 
 def _fred_download(fetch: Fetcher, series_id: str, since: date) -> SeriesCache:
-    key = getattr(settings, "FRED_API_KEY", "")
+    key = sitesettings.get("FRED_API_KEY")
     if key:
         params = {
             "series_id": series_id,
@@ -306,7 +309,7 @@ def monthly(rows: list[EvidenceRow], months: int = 37) -> list[EvidenceRow]:
 
 def collect_fred(account) -> Collected:
     result = Collected()
-    if not getattr(settings, "FRED_API_KEY", ""):
+    if not sitesettings.get("FRED_API_KEY"):
         result.notes.append("no FRED key — using the CSV download")
     series = fred_source.series_for_naics(account.naics_code or "")
     since = timezone.localdate() - timedelta(days=4 * 366)
@@ -370,7 +373,7 @@ def collect_worldbank(account) -> Collected:
 
 def news_feeds(account) -> list[str]:
     """Feed addresses from ``EVIDENCE_NEWS_FEEDS``; ``{query}`` becomes the account's name."""
-    feeds = getattr(settings, "EVIDENCE_NEWS_FEEDS", None) or []
+    feeds = sitesettings.get("EVIDENCE_NEWS_FEEDS") or []
     return [f.replace("{query}", quote(f'"{account.name}"')) for f in feeds]
 
 

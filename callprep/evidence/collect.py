@@ -72,7 +72,7 @@ def skip_reason(account: Account, source: str) -> str:
         if not account.ticker and not account.cik:
             return "no ticker"
         if not clients.sec_user_agent():
-            return "no SEC contact e-mail configured — set SEC_CONTACT_EMAIL"
+            return "no SEC contact e-mail configured — an admin sets it on the Settings page"
     elif source == Source.WORLDBANK:
         if not account.country:
             return "no country on the account"

@@ -65,7 +65,7 @@ def test_sources_that_do_not_apply_are_skipped_with_a_reason(alice, settings, mo
     listed = Account.objects.create(name="Listed Co", ticker="NWRB", owner=alice)
     run = collect.start_collection(listed)
     assert run.sources.get(source="sec").reason == (
-        "no SEC contact e-mail configured — set SEC_CONTACT_EMAIL"
+        "no SEC contact e-mail configured — an admin sets it on the Settings page"
     )
 
 

@@ -115,6 +115,8 @@ DATA = {
     "evidence:add_insight": lambda w: {"brief": w.brief.pk},
     "callprep:feed_settings": lambda w: {"action": "create"},
     "profile": lambda w: {"time_zone": "Europe/Berlin"},
+    "site_settings:sources": lambda w: {"SEC_CONTACT_EMAIL": "matrix@example.com"},
+    "site_settings:security": lambda w: {"MFA_REQUIRED_ROLES": ["Rep"]},
     # Added to the form of the page (FORM_ROUTES):
     "accounts:contact_create": lambda w: {"name": "Pat Procurement"},
     "accounts:import_preview": lambda w: {"action": "import"},
@@ -282,6 +284,10 @@ MATRIX: dict[str, tuple[str, str]] = {
         "login ok    ok    ok    ok    ok    ok    ok",
         "login ok    ok    ok    ok    ok    ok    ok",
     ),
+    # The settings screen is for admins only (tests/accounts/test_site_settings.py).
+    "site_settings:page": ("login 403   403   403   403   403   403   ok", NO_POST),
+    "site_settings:sources": (NO_GET, "login 403   403   403   403   403   403   ok"),
+    "site_settings:security": (NO_GET, "login 403   403   403   403   403   403   ok"),
     # The admin's login sends people to ours; signed in without admin access: told so.
     "admin_login": (
         "login 403   403   403   403   403   403   ok",
@@ -334,6 +340,8 @@ WRITES = {
     "evidence:refresh",
     "evidence:add_insight",
     "profile",
+    "site_settings:sources",
+    "site_settings:security",
 }
 
 # Routes whose rule depends on what is posted: a second POST body with its own row (same

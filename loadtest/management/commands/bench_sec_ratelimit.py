@@ -61,8 +61,9 @@ def _worker(base_url: str, requests: int, number: int) -> None:
     from callprep.evidence import clients
 
     worker_settings.EVIDENCE_TRANSPORT = "live"
-    worker_settings.SEC_CONTACT_EMAIL = worker_settings.SEC_CONTACT_EMAIL or "bench@example.com"
-    with clients.sec_fetcher() as fetch:
+    # A declared User-Agent: the SEC setting lives in the database, which a spawned process of
+    # the benchmark (run by the tests) may not reach.
+    with clients.sec_fetcher("SalesPrep rate-limit benchmark bench@example.com") as fetch:
         for i in range(requests):
             fetch.get(f"{base_url}/submissions/CIK{number:04d}{i:06d}.json")
 
