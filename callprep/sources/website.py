@@ -37,6 +37,16 @@ from .base import EvidenceRow, clip
 SOURCE = "website"
 DEFAULT_PORTS = {"http": 80, "https": 443}
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
+# What an RSS or Atom feed is served as (some servers say plain XML).
+FEED_TYPES = frozenset(
+    {
+        "application/rss+xml",
+        "application/atom+xml",
+        "application/rdf+xml",
+        "application/xml",
+        "text/xml",
+    }
+)
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
 USER_AGENT = "SalesPrep/1.0 (pre-call research; +https://salesprep.example/bot)"
 
@@ -221,6 +231,7 @@ def fetch_public_page(
     max_redirects: int = 3,
     resolver: Resolver = system_resolver,
     transport: httpx.BaseTransport | None = None,
+    content_types: frozenset[str] = HTML_TYPES,
 ) -> FetchedPage:
     """Fetch one HTML page from a public address (see the module docstring for the rules).
 
@@ -247,7 +258,7 @@ def fetch_public_page(
                 headers={
                     "Host": host_header,
                     "User-Agent": USER_AGENT,
-                    "Accept": "text/html,application/xhtml+xml;q=0.9",
+                    "Accept": ",".join(sorted(content_types)),
                     "Accept-Encoding": "gzip, deflate",
                 },
                 timeout=httpx.Timeout(remaining),
@@ -267,7 +278,7 @@ def fetch_public_page(
                 if response.status_code >= 400:
                     raise FetchError(f"The site answered with an error ({response.status_code})")
                 content_type = _content_type(response)
-                if content_type not in HTML_TYPES:
+                if content_type not in content_types:
                     raise FetchError(
                         f"The address is not a web page (it is {content_type or 'untyped'})"
                     )
