@@ -123,6 +123,7 @@ class ParsedEvent:
     url: str = ""
     description: str = ""
     attendee_emails: list[str] = field(default_factory=list)
+    attendee_names: dict[str, str] = field(default_factory=dict)  # e-mail → CN
     cancelled: bool = False
     recurring: bool = False
     n: int = 0  # its place among the events kept for assignment (CalendarImport.events)
@@ -363,13 +364,16 @@ def parse_event(component, default: str, *, budget: Budget | None = None) -> Par
     attendees = component.get("ATTENDEE") or []
     if not isinstance(attendees, list):
         attendees = [attendees]
-    emails = []
+    emails, names = [], {}
     for address in attendees:
         email = str(address).strip()
         if email.lower().startswith("mailto:"):
             email = email[7:]
         if "@" in email:
-            emails.append(email.lower())
+            emails.append(email.lower()[:254])
+            params = getattr(address, "params", {})
+            if name := " ".join(str(params.get("CN", "")).split())[:200]:
+                names[email.lower()[:254]] = name
     uid = str(component.get("UID", "")).strip()
     if not uid:
         uid = f"{starts_at.isoformat()}-{component.get('SUMMARY', '')}"[:255]
@@ -384,6 +388,7 @@ def parse_event(component, default: str, *, budget: Budget | None = None) -> Par
         url=str(component.get("URL", "")).strip()[:500],
         description=str(component.get("DESCRIPTION", "")).strip(),
         attendee_emails=emails,
+        attendee_names=names,
         cancelled=str(component.get("STATUS", "")).upper() == "CANCELLED",
         recurring=recurring,
     )
@@ -446,6 +451,29 @@ class Known:
         for contact in Contact.objects.filter(email__in=emails).order_by("pk"):
             self.contacts.setdefault(contact.account_id, []).append(contact)
 
+    def decide(self, event: ParsedEvent, user: User) -> Decision:
+        """What importing the event does: update the call made from it, create one for the
+        account its attendees match, leave it to assign, or skip it."""
+        call = self.calls.get(event.uid)
+        if call is not None:
+            if not call.is_editable_by(user):
+                return Decision(SKIP, call=call, reason="already in SalesPrep for someone else")
+            return Decision(UPDATE, call=call, account=call.account)
+        account = self.account_for(event)
+        if account is None:
+            return Decision(ASSIGN)
+        return Decision(CREATE, account=account)
+
+    def new_people(self, event: ParsedEvent, account: Account) -> list[tuple[str, str]]:
+        """The event's attendees at the account's domain who are not its stakeholders yet, as
+        (e-mail, name from the invitation)."""
+        known = {c.email for c in self.contacts.get(account.pk, [])}
+        return [
+            (email, event.attendee_names.get(email, ""))
+            for email in event.attendee_emails
+            if email not in known and account.domain in parent_domains(email.rsplit("@", 1)[1])
+        ]
+
     def account_for(self, event: ParsedEvent) -> Account | None:
         """The one account whose domain is an attendee's e-mail domain (or a parent of it)."""
         candidates = set().union(*(parent_domains(domain) for domain in event.domains))
@@ -497,6 +525,46 @@ def apply_event(event: ParsedEvent, call: Call, *, user: User, known: Known) -> 
     return call
 
 
+# What importing an event does (Known.decide).
+CREATE, UPDATE, ASSIGN, SKIP = "create", "update", "assign", "skip"
+
+
+@dataclass
+class Decision:
+    action: str
+    call: Call | None = None
+    account: Account | None = None
+    reason: str = ""
+
+
+# Events whose decisions one Known reads at a time in the dry run.
+PLAN_CHUNK = 500
+
+
+def plan_calendar(events: list[ParsedEvent], *, user: User) -> list[dict]:
+    """The dry run of an upload: for each event, what importing it would do (the decision
+    the import makes, Known.decide), with its account and the attendees who are not yet the
+    account's stakeholders. It only reads, a few queries per PLAN_CHUNK events."""
+    plans = []
+    for start in range(0, len(events), PLAN_CHUNK):
+        chunk = events[start : start + PLAN_CHUNK]
+        known = Known(chunk, user=user)
+        for event in chunk:
+            decision = known.decide(event, user)
+            account = decision.account
+            people = known.new_people(event, account) if account else []
+            plans.append(
+                {
+                    "action": decision.action,
+                    "account_id": account.pk if account else None,
+                    "account": account.name if account else "",
+                    "reason": decision.reason,
+                    "people": [list(person) for person in people],
+                }
+            )
+    return plans
+
+
 def import_calendar(events: list[ParsedEvent], *, user: User) -> CalendarReport:
     """Create or update the user's calls from calendar events, all or nothing (the worker
     calls it for each batch of an upload). An event that is already another user's call, or
@@ -505,16 +573,16 @@ def import_calendar(events: list[ParsedEvent], *, user: User) -> CalendarReport:
     known = Known(events, user=user)
     with transaction.atomic():
         for event in events:
-            call = known.calls.get(event.uid)
-            if call is not None and not call.is_editable_by(user):
-                report.skipped.append((event, "already in SalesPrep for someone else"))
+            decision = known.decide(event, user)
+            if decision.action == SKIP:
+                report.skipped.append((event, decision.reason))
                 continue
-            if call is None:
-                account = known.account_for(event)
-                if account is None:
-                    report.unmatched.append(event)
-                    continue
-                call = Call(account=account, owner=call_owner(user, account))
+            if decision.action == ASSIGN:
+                report.unmatched.append(event)
+                continue
+            call = decision.call or Call(
+                account=decision.account, owner=call_owner(user, decision.account)
+            )
             is_new = call.pk is None
             try:
                 apply_event(event, call, user=user, known=known)
@@ -524,6 +592,29 @@ def import_calendar(events: list[ParsedEvent], *, user: User) -> CalendarReport:
             (report.created if is_new else report.updated).append(call)
             known.calls[event.uid] = call  # a file may hold the same event twice
     return report
+
+
+def add_stakeholders(people: list[list], *, user: User) -> list[Contact]:
+    """Make the attendees the uploader chose (``[account id, e-mail, name]``) stakeholders of
+    accounts they may edit; those that are stakeholders by now are left as they are."""
+    accounts = Account.objects.editable_by(user).in_bulk({pk for pk, _, _ in people})
+    taken = set(
+        Contact.objects.filter(
+            account__in=list(accounts.values()), email__in=[e for _, e, _ in people]
+        ).values_list("account_id", "email")
+    )
+    created = []
+    with transaction.atomic():
+        for pk, email, name in people:
+            if pk not in accounts or (pk, email) in taken:
+                continue
+            contact = Contact(account=accounts[pk], email=email, name=name or email)
+            contact.tidy()
+            contact.full_clean()
+            contact.save()
+            taken.add((pk, email))
+            created.append(contact)
+    return created
 
 
 def call_owner(user: User, account: Account) -> User:

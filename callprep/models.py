@@ -251,9 +251,12 @@ class CalendarImport(WorkerImport):
     that matched no account while they wait to be assigned.
 
     The upload parses the file and keeps its events in ``parsed`` (callprep/calendar.py,
-    event_to_json); the worker imports them ICS_IMPORT_BATCH_EVENTS at a time, one transaction
-    per batch, recording how far it got (``events_done``), the calls each batch created or
-    updated (``imported``: ``[action, call id]`` pairs), the events it skipped (``skipped``:
+    event_to_json) with the dry run of their import in ``plan`` (calendar.plan_calendar: one
+    entry per event), shown as the preview; on "Import", with the attendees the uploader chose
+    to make stakeholders (``add_people``: ``[account id, e-mail, name]``), the worker adds those
+    and imports the events ICS_IMPORT_BATCH_EVENTS at a time, one transaction per batch,
+    recording how far it got (``events_done``), the calls each batch created or updated
+    (``imported``: ``[action, call id]`` pairs), the events it skipped (``skipped``:
     ``[title, reason]``) and those that matched no account (``events``, each with its position
     ``n``). An event leaves ``events`` once the uploader has assigned it or left it out.
     """
@@ -262,6 +265,8 @@ class CalendarImport(WorkerImport):
     filename = models.CharField(max_length=255)
     content = models.TextField()
     parsed = models.JSONField(default=list, blank=True)
+    plan = models.JSONField(default=list, blank=True)
+    add_people = models.JSONField(default=list, blank=True)
     event_count = models.PositiveIntegerField(default=0)
     events_done = models.PositiveIntegerField(default=0)
     imported = models.JSONField(default=list, blank=True)
@@ -278,6 +283,10 @@ class CalendarImport(WorkerImport):
 
     def count(self, action: str) -> int:
         return sum(1 for done, _ in self.imported if done == action)
+
+    def planned(self, action: str) -> int:
+        """How many events the preview says would be created, updated, assigned or skipped."""
+        return sum(1 for step in self.plan if step["action"] == action)
 
     @property
     def created_count(self) -> int:

@@ -46,24 +46,63 @@ def save_call(form: CallForm) -> Call:
     return call
 
 
+class CalendarImportRunning(Exception):
+    pass
+
+
 def keep_calendar_upload(
     user: User, *, filename: str, content: str, events: list[calendar.ParsedEvent]
 ) -> CalendarImport:
-    """Keep a parsed calendar upload and hand its import to the worker (after commit). The
-    user's earlier uploads that are imported with nothing left to assign go."""
+    """Keep a parsed calendar upload with the dry run of its import, for its preview. The
+    user's earlier uploads that are imported with nothing left to assign, or were never
+    imported, go."""
+    plan = calendar.plan_calendar(events, user=user)
     with transaction.atomic():
-        CalendarImport.objects.filter(user=user, state=ImportState.DONE, events=[]).delete()
-        pending = CalendarImport.objects.create(
+        CalendarImport.objects.filter(user=user).filter(
+            Q(state=ImportState.DONE, events=[]) | Q(state=ImportState.PREVIEW)
+        ).delete()
+        return CalendarImport.objects.create(
             user=user,
             filename=filename[:255],
             content=content,
             parsed=[calendar.event_to_json(event) | {"n": n} for n, event in enumerate(events)],
+            plan=plan,
             event_count=len(events),
-            state=ImportState.QUEUED,
-            queued_at=timezone.now(),
+            state=ImportState.PREVIEW,
         )
+
+
+def drop_calendar_upload(pending: CalendarImport) -> None:
+    with transaction.atomic():
+        pending.delete()
+
+
+def offered_people(pending: CalendarImport) -> dict[str, list]:
+    """The attendees the preview offers as new stakeholders, each once, by the key its
+    checkbox posts (``account id:e-mail``): ``[account id, e-mail, name, account name]``."""
+    offered: dict[str, list] = {}
+    for step in pending.plan:
+        for email, name in step["people"]:
+            key = f"{step['account_id']}:{email}"
+            offered.setdefault(key, [step["account_id"], email, name, step["account"]])
+    return offered
+
+
+def queue_calendar_import(pending: CalendarImport, *, people: list[str]) -> None:
+    """Hand a previewed upload to the worker, with the offered attendees (their keys, see
+    offered_people) to make stakeholders. Raises CalendarImportRunning when it is not in
+    preview any more (already queued, e.g. by a second click)."""
+    offered = offered_people(pending)
+    chosen = [offered[key][:3] for key in dict.fromkeys(people) if key in offered]
+    now = timezone.now()
+    with transaction.atomic():
+        claimed = CalendarImport.objects.filter(pk=pending.pk, state=ImportState.PREVIEW).update(
+            state=ImportState.QUEUED, queued_at=now, add_people=chosen
+        )
+        if not claimed:
+            raise CalendarImportRunning(f"{pending.filename} is already being imported.")
         transaction.on_commit(lambda: enqueue_calendar_import(pending.pk))
-    return pending
+    pending.refresh_from_db()
 
 
 def enqueue_calendar_import(pk: int) -> None:
@@ -78,10 +117,6 @@ def enqueue_calendar_import(pk: int) -> None:
             error="The import could not be handed to the worker. Press “Go on importing” to "
             "try again.",
         )
-
-
-class CalendarImportRunning(Exception):
-    pass
 
 
 def requeue_calendar_import(pending: CalendarImport) -> None:
@@ -115,6 +150,8 @@ def run_calendar_import(pk: int) -> bool:
     pending = CalendarImport.objects.select_related("user").get(pk=pk)
     size = settings.ICS_IMPORT_BATCH_EVENTS
     try:
+        if pending.add_people:  # first, so that the batches add them to their calls
+            calendar.add_stakeholders(pending.add_people, user=pending.user)
         for start in range(pending.events_done, len(pending.parsed), size):
             import_event_batch(pending, pending.parsed[start : start + size])
     except Exception:

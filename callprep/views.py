@@ -210,6 +210,8 @@ def calendar_assign(request: HttpRequest, pk: int) -> HttpResponse:
         "stalled": pending.is_stalled(),
         "batch_events": settings.ICS_IMPORT_BATCH_EVENTS,
     }
+    if pending.state == ImportState.PREVIEW:
+        return calendar_preview(request, pending, context)
     polled = request.method == "GET" and request.htmx and not request.htmx.history_restore_request
     if pending.state != ImportState.DONE or polled:
         return calendar_progress(request, pending, context)
@@ -235,6 +237,43 @@ def calendar_assign(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         context |= assign_page(request, pending)
     context |= import_result(request, pending)
+    return render(request, "callprep/calendar_import_result.html", context)
+
+
+# Events per page of the preview, and the most attendees it offers as stakeholders at once.
+PREVIEW_PAGE_SIZE = 100
+OFFERED_PEOPLE_SHOWN = 300
+
+
+def calendar_preview(request: HttpRequest, pending: CalendarImport, context: dict) -> HttpResponse:
+    """The dry run of an upload: what importing each event would do, a page at a time, and the
+    attendees it would be the first to name, to make stakeholders. "Import" hands it to the
+    worker; "Cancel" drops it."""
+    if request.method == "POST":
+        if request.POST.get("action") == "cancel":
+            services.drop_calendar_upload(pending)
+            messages.info(request, f"{pending.filename} was not imported.")
+            return redirect("callprep:calendar_import")
+        try:
+            services.queue_calendar_import(pending, people=request.POST.getlist("person"))
+        except services.CalendarImportRunning as exc:
+            messages.error(request, str(exc))
+        return redirect("callprep:calendar_assign", pk=pending.pk)
+    rows = [
+        (calendar.event_from_json(data), step)
+        for data, step in zip(pending.parsed, pending.plan, strict=True)
+    ]
+    page = Paginator(rows, PREVIEW_PAGE_SIZE).get_page(request.GET.get("page"))
+    people = list(services.offered_people(pending).items())
+    context |= {
+        "page": page,
+        "people": people[:OFFERED_PEOPLE_SHOWN],
+        "people_hidden": max(0, len(people) - OFFERED_PEOPLE_SHOWN),
+        "counts": {
+            action: pending.planned(action)
+            for action in (calendar.CREATE, calendar.UPDATE, calendar.ASSIGN, calendar.SKIP)
+        },
+    }
     return render(request, "callprep/calendar_import_result.html", context)
 
 

@@ -61,13 +61,13 @@ def replayed_evidence_settings() -> dict:
     }
 
 
-def import_calendar(client, body: bytes | str, name: str = "calendar.ics"):
-    """Upload an .ics file as its user would, run what the worker runs with the import it
-    queued, and answer the import's page (or the upload's answer when it was refused)."""
+def import_calendar(client, body: bytes | str, name: str = "calendar.ics", people=()):
+    """Upload an .ics file as its user would, press "Import" on its preview (ticking these
+    attendees, ``account id:e-mail``), run what the worker runs with the import it queued, and
+    answer the import's page (or the upload's answer when it was refused)."""
     from django.core.files.uploadedfile import SimpleUploadedFile
     from django.urls import reverse
 
-    from callprep.models import CalendarImport
     from callprep.tasks import import_calendar_upload
 
     data = body.encode() if isinstance(body, str) else body
@@ -77,6 +77,8 @@ def import_calendar(client, body: bytes | str, name: str = "calendar.ics"):
     )
     if response.status_code != 302:
         return response
-    pending = CalendarImport.objects.get(pk=response.url.rstrip("/").rsplit("/", 1)[1])
-    import_calendar_upload.run(pending.pk)
+    pk = int(response.url.rstrip("/").rsplit("/", 1)[1])
+    pressed = client.post(response.url, {"action": "import", "person": list(people)})
+    assert pressed.status_code == 302, pressed.content.decode()[-2000:]
+    import_calendar_upload.run(pk)
     return client.get(response.url)

@@ -559,14 +559,23 @@ def matched_events(count: int) -> list[str]:
     ]
 
 
-def post_calendar(client, text: str):
+def preview_calendar(client, text: str):
     return client.post(
         reverse("callprep:calendar_import"),
         {"file": SimpleUploadedFile("calendar.ics", text.encode(), "text/calendar")},
     )
 
 
-def test_the_upload_only_queues_the_import_and_its_page_shows_progress(alice_client, acme):
+def post_calendar(client, text: str, people=()):
+    """Upload and press "Import" on the preview: the import is queued for the worker."""
+    response = preview_calendar(client, text)
+    assert response.status_code == 302
+    pressed = client.post(response.url, {"action": "import", "person": list(people)})
+    assert pressed.status_code == 302
+    return response
+
+
+def test_import_only_queues_the_import_and_its_page_shows_progress(alice_client, acme):
     response = post_calendar(alice_client, calendar_of(matched_events(3)))
 
     pending = CalendarImport.objects.get()
@@ -675,8 +684,10 @@ def test_pressing_go_on_while_it_runs_queues_nothing_more(alice_client, acme):
     url = reverse("callprep:calendar_assign", args=[pending.pk])
 
     response = alice_client.post(url, follow=True)
+    again = alice_client.post(url, {"action": "import"}, follow=True)
 
     assert "is already being imported" in response.content.decode()
+    assert "is already being imported" in again.content.decode()
     assert CalendarImport.objects.get().state == "queued"
 
 
@@ -783,3 +794,117 @@ def test_a_series_too_dense_to_expand_is_refused_naming_it(alice_client, acme, s
         response.content.decode()
     )
     assert not Call.objects.exists() and not CalendarImport.objects.exists()
+
+
+# --- The preview ----------------------------------------------------------------------------
+
+
+def test_the_preview_says_what_each_event_would_do_and_saves_nothing(alice_client, acme, westwind):
+    taken = (
+        f"UID:taken@x\r\nSUMMARY:Westwind sync\r\nDTSTART:{NEXT_YEAR}0105T100000Z\r\n"
+        "ATTENDEE:mailto:d@acme.example"
+    )
+    Call.objects.create(
+        account=westwind,
+        owner=westwind.owner,
+        title="Theirs",
+        ical_uid="taken@x",
+        starts_at=timezone.now() + dt.timedelta(days=9),
+        ends_at=timezone.now() + dt.timedelta(days=9, hours=1),
+    )
+    upload(alice_client, calendar_of(matched_events(1)))  # m0 exists now: an update
+    before = Call.objects.count()
+
+    response = preview_calendar(
+        alice_client, calendar_of(matched_events(3) + unmatched_events(2) + [taken])
+    )
+
+    html = alice_client.get(response.url).content.decode()
+    assert Call.objects.count() == before
+    assert CalendarImport.objects.filter(state="preview").count() == 1
+    assert (
+        "<strong>2</strong> new calls,\n     <strong>1</strong> update,\n"
+        "     <strong>2</strong> meetings to assign"
+    ) in html
+    assert "<strong>1</strong> skipped" in html
+    assert "new call</span> with Acme" in html and "update</span> the call with Acme" in html
+    assert "already in SalesPrep for someone else" in html
+
+
+def test_the_preview_shows_times_in_the_events_own_zone(alice_client, acme):
+    event = (
+        f"UID:tokyo\r\nSUMMARY:Tokyo review\r\nDTSTART;TZID=Asia/Tokyo:{NEXT_YEAR}0310T090000\r\n"
+        f"DTEND;TZID=Asia/Tokyo:{NEXT_YEAR}0310T100000\r\nATTENDEE:mailto:d@acme.example"
+    )
+
+    response = preview_calendar(alice_client, calendar_of([event]))
+
+    html = alice_client.get(response.url).content.decode()
+    assert "09:00" in html and "Asia/Tokyo" in html
+    assert "UTC" not in html.split('id="events-heading"')[1]
+
+
+def test_cancel_drops_the_upload(alice_client, acme):
+    response = preview_calendar(alice_client, calendar_of(matched_events(2)))
+
+    cancelled = alice_client.post(response.url, {"action": "cancel"})
+
+    assert cancelled.status_code == 302
+    assert not CalendarImport.objects.exists() and not Call.objects.exists()
+
+
+def test_an_attendee_not_yet_a_stakeholder_is_offered_and_added_when_ticked(
+    alice_client, acme, dana
+):
+    event = (
+        f"UID:offer\r\nSUMMARY:Acme pricing\r\nDTSTART:{NEXT_YEAR}0110T100000Z\r\n"
+        "ATTENDEE;CN=Dana Buyer:mailto:dana@acme.example\r\n"
+        'ATTENDEE;CN="Sam New":mailto:sam.new@eu.acme.example\r\n'
+        "ATTENDEE;CN=Somebody Else:mailto:else@unknown-prospect.example\r\n"
+        "ATTENDEE:mailto:alice@example.com"
+    )
+    response = preview_calendar(alice_client, calendar_of([event]))
+    html = alice_client.get(response.url).content.decode()
+    key = f"{acme.pk}:sam.new@eu.acme.example"
+
+    assert f'name="person" value="{key}"' in html
+    assert "Sam New &lt;sam.new@eu.acme.example&gt;" in html
+    assert "dana@acme.example&gt;" not in html  # a stakeholder already
+    assert "else@unknown-prospect.example" not in html.split("</fieldset>")[0]  # not Acme's
+    assert "alice@example.com" not in html.split("</fieldset>")[0]
+
+    alice_client.post(response.url, {"action": "import", "person": [key, f"{acme.pk}:x@evil"]})
+    tasks.import_calendar_upload.run(CalendarImport.objects.get().pk)
+
+    sam = Contact.objects.get(email="sam.new@eu.acme.example")
+    assert (sam.account, sam.name) == (acme, "Sam New")
+    assert not Contact.objects.filter(email="x@evil").exists()  # not offered: ignored
+    call = Call.objects.get(ical_uid="offer")
+    assert set(call.contacts.values_list("email", flat=True)) == {
+        "dana@acme.example",
+        "sam.new@eu.acme.example",
+    }
+
+
+def test_an_attendee_left_unticked_is_not_added(alice_client, acme):
+    event = (
+        f"UID:offer\r\nSUMMARY:Acme pricing\r\nDTSTART:{NEXT_YEAR}0110T100000Z\r\n"
+        "ATTENDEE;CN=Sam:mailto:sam@acme.example"
+    )
+
+    upload(alice_client, calendar_of([event]))
+
+    assert not Contact.objects.filter(email="sam@acme.example").exists()
+    assert Call.objects.get(ical_uid="offer").contacts.count() == 0
+
+
+def test_the_previews_queries_do_not_grow_with_its_events(
+    alice_client, acme, django_assert_max_num_queries
+):
+    with django_assert_max_num_queries(60):
+        response = preview_calendar(
+            alice_client, calendar_of(matched_events(300) + unmatched_events(300))
+        )
+
+    assert response.status_code == 302
+    assert CalendarImport.objects.get().planned("create") == 300

@@ -7,9 +7,10 @@ to be assigned), then, through Django's test client (the full middleware stack),
 - CSV: the upload (decode, read, the one dry run, storing its result), a GET of the preview's
   first page and of its last page, then the import the worker runs after "Import" (in total and
   its longest batch of CSV_IMPORT_BATCH_ROWS rows: one transaction in the worker);
-- ICS: the upload (read, parse and keep the events), the import the worker runs then (in total
-  and its longest batch of ICS_IMPORT_BATCH_EVENTS events), a GET of the first and of the last
-  page of the import's result with the events to assign.
+- ICS: the upload (read, parse, the dry run, keep both), a GET of its preview, the import the
+  worker runs after "Import" (in total and its longest batch of ICS_IMPORT_BATCH_EVENTS
+  events), a GET of the first and of the last page of the import's result with the events to
+  assign.
 
 It prints the median of ``--runs`` runs and the queries of each GET. Every run happens inside a
 transaction that is ROLLED BACK, so nothing outlives the command; like ``bench_accounts`` it
@@ -276,6 +277,7 @@ class Command(BaseCommand):
     def bench_ics(self, client, body: bytes, runs: int, events: int) -> None:
         self.stdout.write(f"\nICS: {events:,} events, {len(body) / 1024 / 1024:.1f} MB")
         uploads, firsts, lasts, queries, imports, longest = [], [], [], [], [], []
+        previews = []
         for n in range(runs):
             try:
                 with transaction.atomic():
@@ -293,6 +295,11 @@ class Command(BaseCommand):
                     uploads.append(elapsed)
                     url = response["Location"]
                     pending = CalendarImport.objects.get(pk=url.rstrip("/").rsplit("/", 1)[1])
+                    preview, _ = self.get(client, url)
+                    previews.append(preview)
+                    pressed = client.post(url, {"action": "import"})
+                    if pressed.status_code != 302:
+                        raise CommandError(f"Import answered {pressed.status_code}.")
                     total, batches = self.import_calendar_in_worker(pending)
                     imports.append(total)
                     longest.append(max(batches))
@@ -305,7 +312,8 @@ class Command(BaseCommand):
                     queries.append((first_queries, last_queries))
                     calls = Call.objects.filter(owner__username=client.bench_user).count()
                     self.stdout.write(
-                        f"  run {n + 1}: upload {elapsed / 1000:.1f} s, import (the worker's "
+                        f"  run {n + 1}: upload {elapsed / 1000:.1f} s, preview page 1 "
+                        f"{preview:.0f} ms, import (the worker's "
                         f"task) {total / 1000:.1f} s in {len(batches)} batches of "
                         f"{settings.ICS_IMPORT_BATCH_EVENTS} events, longest batch "
                         f"{max(batches):.0f} ms ({calls:,} calls, {len(pending.events):,} to "
@@ -315,6 +323,7 @@ class Command(BaseCommand):
             except Rollback:
                 pass
         self.summary("ICS", uploads, "result", firsts, lasts, queries)
+        self.stdout.write(f"ICS preview GET page 1 median: {statistics.median(previews):.1f} ms")
         self.stdout.write(
             f"ICS import median of {len(imports)}: {statistics.median(imports) / 1000:.2f} s, "
             f"longest batch {statistics.median(longest):.0f} ms"
