@@ -25,6 +25,8 @@ def navigation(request) -> dict:
         items.append(NavItem("My calls", reverse("callprep:my_calls"), "my_calls"))
     if user.is_rep or user.is_manager or user.is_executive or user.is_admin_role:
         items.append(NavItem("Accounts", reverse("accounts:list"), "accounts"))
+    if user.is_executive:  # the executive's home, beside their review queue
+        items.append(NavItem("My visits", reverse("callprep:my_visits"), "my_visits"))
     if may_review_anything(user):  # a manager reviews the calls no executive joins
         items.append(NavItem("Review queue", reverse("callprep:review_queue"), "review_queue"))
     if user.is_manager or user.is_executive or user.sees_all_teams:

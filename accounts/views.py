@@ -137,7 +137,7 @@ def home(request: HttpRequest) -> HttpResponse:
     if user.is_rep:
         return redirect("callprep:my_calls")
     if user.is_executive:
-        return redirect("callprep:review_queue")
+        return redirect("callprep:my_visits")
     if user.is_manager:
         return redirect("callprep:dashboard")
     if user.is_admin_role and user.is_staff:

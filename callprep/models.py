@@ -72,6 +72,10 @@ class CallQuerySet(models.QuerySet):
     def attended_by(self, user) -> CallQuerySet:
         return self.filter(visibility.attended_calls_q(user))
 
+    def joined_by(self, user) -> CallQuerySet:
+        """Calls the user joins as the executive (``Call.executive``): their visits."""
+        return self.filter(executive=user) if user.is_authenticated else self.none()
+
     def upcoming(self, now=None) -> CallQuerySet:
         return self.filter(upcoming_q(now or timezone.now()))
 

@@ -8,6 +8,7 @@ app_name = "callprep"
 
 urlpatterns = [
     path("calls/mine/", views.my_calls, name="my_calls"),
+    path("visits/", views.my_visits, name="my_visits"),
     path("calls/new/", views.call_create, name="call_create"),
     path("calls/<int:pk>/", views.call_detail, name="call_detail"),
     path("calls/<int:pk>/edit/", views.call_edit, name="call_edit"),

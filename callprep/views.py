@@ -18,7 +18,7 @@ from accounts.access import account_for
 from accounts.links import absolute_reverse
 from accounts.models import Account, ImportState
 from accounts.params import id_from
-from callprep import calendar, feeds, health, services
+from callprep import calendar, feeds, health, services, visits
 from callprep.access import call_for
 from callprep.briefs.models import calls_with_brief
 from callprep.briefs.rendering import safe_http_url
@@ -55,9 +55,16 @@ def require_rep_or_admin(user) -> None:
         raise PermissionDenied("This page is for reps.")
 
 
+def is_visiting_executive(user) -> bool:
+    """Executives (who are not also reps) work from My visits, not My calls."""
+    return user.is_executive and not (user.is_rep or user.is_admin_role)
+
+
 @require_http_methods(["GET"])
 def my_calls(request: HttpRequest) -> HttpResponse:
     """The rep's home: the next 14 days first, then later calls, then the recent past."""
+    if is_visiting_executive(request.user):
+        return redirect("callprep:my_visits")
     require_rep_or_admin(request.user)
     now = timezone.now()
     horizon = now + timedelta(days=14)
@@ -78,6 +85,15 @@ def my_calls(request: HttpRequest) -> HttpResponse:
         "has_feed": CalendarFeed.objects.filter(user=request.user).exists(),
     }
     return render(request, "callprep/my_calls.html", context)
+
+
+@require_http_methods(["GET"])
+def my_visits(request: HttpRequest) -> HttpResponse:
+    """The executive's home, next to the review queue: the upcoming calls they join."""
+    user = request.user
+    if not (user.is_executive or user.is_admin_role):
+        raise PermissionDenied("My visits lists the calls an executive joins.")
+    return render(request, "callprep/my_visits.html", {"visits": visits.visits(user)})
 
 
 @require_http_methods(["GET", "POST"])

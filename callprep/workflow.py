@@ -35,6 +35,7 @@ from callprep.review.models import (
     NotificationKind,
     SectionComment,
     SniffAnswer,
+    mark_read_on_act,
 )
 
 MAX_COMMENT = 5_000
@@ -99,6 +100,11 @@ def _clean_comment(comment: str) -> str:
     return comment
 
 
+def _event(entry: BriefTransition) -> str:
+    """The event key of a notification about a step: the step's audit entry."""
+    return f"transition:{entry.pk}"
+
+
 def _link(name: str, brief: Brief, anchor: str = "") -> str:
     return reverse(name, args=[brief.pk]) + (f"#{anchor}" if anchor else "")
 
@@ -159,9 +165,11 @@ def submit_brief(brief: Brief, *, by, comment: str = "") -> BriefTransition:
         locked.status, locked.status_changed_at = BriefStatus.SUBMITTED, now
         locked.submitted_at = now
         sync_call_facts([locked.call_id])
+        mark_read_on_act(by, brief=locked)
         N.notify(
             NotificationKind.SUBMITTED,
             N.reviewers_of(locked),
+            event=_event(entry),
             subject=f"Brief to review: {locked.call.title}",
             body=f"{by} submitted the brief for {_call_words(locked)}."
             + (f"\n\n{comment}" if comment else "")
@@ -194,6 +202,7 @@ def withdraw_brief(brief: Brief, *, by, comment: str = "") -> BriefTransition:
         Brief.objects.filter(pk=locked.pk).update(status=BriefStatus.DRAFT, status_changed_at=now)
         locked.status, locked.status_changed_at = BriefStatus.DRAFT, now
         sync_call_facts([locked.call_id])
+        mark_read_on_act(by, brief=locked)
     _copy_back(brief, locked)
     return entry
 
@@ -239,9 +248,11 @@ def request_changes(
         locked.status, locked.status_changed_at = BriefStatus.CHANGES_REQUESTED, now
         sync_call_facts([locked.call_id])
         titles = ", ".join(S.spec_for(k).title for k in notes)
+        mark_read_on_act(by, brief=locked)
         N.notify(
             NotificationKind.CHANGES_REQUESTED,
             N.writers_of(locked),
+            event=_event(entry),
             subject=f"Changes requested: {locked.call.title}",
             body=f"{by} asked for changes to the brief for {_call_words(locked)}.\n\n{summary}"
             + (f"\n\nComments on: {titles}." if titles else ""),
@@ -346,7 +357,7 @@ def approve_brief(
         )
         action = Action.APPROVE_WITH_CONCERNS if with_concerns else Action.APPROVE
         summary = "\n".join(filter(None, [comment, *approval.concern_lines()]))
-        _record(
+        entry = _record(
             locked,
             action=action,
             by=by,
@@ -361,9 +372,11 @@ def approve_brief(
         locked.approved_at, locked.approved_by_id = now, by.pk
         sync_call_facts([locked.call_id])
         verb = "approved with concerns" if with_concerns else "approved"
+        mark_read_on_act(by, brief=locked)
         N.notify(
             NotificationKind.APPROVED,
             N.writers_of(locked),
+            event=_event(entry),
             subject=f"Brief {verb}: {locked.call.title}",
             body=f"{by} {verb} the brief for {_call_words(locked)} (version {number})."
             + (f"\n\n{summary}" if summary else ""),
@@ -379,12 +392,41 @@ def latest_approval(brief: Brief) -> Approval | None:
     return Approval.objects.filter(brief=brief).order_by("-number").first()
 
 
+def reopen_recipients(brief: Brief, approval: Approval | None) -> list:
+    """Whom an edit to an approved brief is told to: its reviewers and whoever approved it."""
+    recipients = N.reviewers_of(brief)
+    if approval is not None and approval.by is not None and approval.by.is_active:
+        recipients.append(approval.by)
+    return list({person.pk: person for person in recipients}.values())
+
+
+def reopen_warning(brief: Brief) -> str:
+    """What the editor says before the first change to an approved brief is saved."""
+    people = reopen_recipients(brief, latest_approval(brief))
+    names = " and ".join(str(person) for person in people) or "its reviewer"
+    return (
+        f"Editing this approved brief sends it back to review; {names} will be told what changed."
+    )
+
+
+def changed_since(approval: Approval, brief: Brief) -> list[str]:
+    """The titles of the sections whose text moved on since ``approval`` (by version, as the
+    "changes since approval" page compares them), in the brief's order."""
+    versions = BriefSection.objects.filter(brief=brief).order_by("position")
+    return [
+        S.spec_for(key).title
+        for key, version in versions.values_list("key", "version")
+        if approval.section_version(key) != version
+    ]
+
+
 def reopen_after_edit(brief: Brief, *, by, section: BriefSection) -> bool:
     """An edit to an approved brief sends it back to review: the approval was for other text.
 
-    Called by ``services.save_section`` after a save. True when the brief was reopened; an
-    edit that the latest approval already contains (it raced the approval and lost) is not
-    a change since approval.
+    Called by ``services.save_section`` after a save the editor confirmed
+    (``confirm_reopen``). True when the brief was reopened; an edit that the latest approval
+    already contains (it raced the approval and lost) is not a change since approval. The
+    reviewers are told which sections changed.
     """
     with transaction.atomic():
         locked = _lock(brief)
@@ -394,12 +436,14 @@ def reopen_after_edit(brief: Brief, *, by, section: BriefSection) -> bool:
         if approval is not None and approval.section_version(section.key) == section.version:
             return False
         now = timezone.now()
-        _record(
+        changed = changed_since(approval, locked) if approval is not None else [section.title]
+        changed_words = ", ".join(changed) or section.title
+        entry = _record(
             locked,
             action=Action.REOPEN,
             by=by,
             to_status=BriefStatus.SUBMITTED,
-            comment=f"{section.title} was edited after approval.",
+            comment=f"Changed after approval: {changed_words}.",
             now=now,
         )
         if approval is not None:
@@ -412,15 +456,16 @@ def reopen_after_edit(brief: Brief, *, by, section: BriefSection) -> bool:
         locked.status, locked.status_changed_at = BriefStatus.SUBMITTED, now
         locked.submitted_at = now
         sync_call_facts([locked.call_id])
-        recipients = N.reviewers_of(locked)
-        if approval is not None and approval.by is not None:
-            recipients.append(approval.by)
+        mark_read_on_act(by, brief=locked)
+        version = f" (version {approval.number})" if approval is not None else ""
         N.notify(
             NotificationKind.REOPENED,
-            recipients,
+            reopen_recipients(locked, approval),
+            event=_event(entry),
             subject=f"Approved brief changed: {locked.call.title}",
-            body=f"{by} edited “{section.title}” after the brief for {_call_words(locked)} was "
-            "approved. It is back in your review queue; see what changed since approval.",
+            body=f"{by} changed the brief for {_call_words(locked)} after it was approved"
+            f"{version}.\n\nChanged: {changed_words}.\n\nIt is back in your review queue; see "
+            "what changed since approval.",
             url=_link("briefs:changes", locked),
             actor=by,
             brief=locked,
@@ -452,6 +497,7 @@ def mark_briefed(brief: Brief, *, by) -> ExecutiveRead:
             now=now,
         )
         sync_call_facts([locked.call_id])
+        mark_read_on_act(by, brief=locked)
     return read
 
 
@@ -494,9 +540,11 @@ def add_comment(
                 for c in SectionComment.objects.filter(pk=parent.pk).select_related("author")
                 if c.author
             )
+        mark_read_on_act(by, brief=brief)
         N.notify(
             NotificationKind.COMMENT,
             recipients,
+            event=f"comment:{comment.pk}",
             subject=f"Comment on {title}: {brief.call.title}",
             body=f"{by} commented on “{title}”:\n\n{body}",
             url=_link("briefs:comments", brief, comment.anchor()),
@@ -527,5 +575,6 @@ def resolve_comment(comment: SectionComment, *, by, resolved: bool = True) -> Se
             )
             if not updated:
                 raise WorkflowError("This comment is open already.")
+        mark_read_on_act(by, brief=brief)
     root.refresh_from_db()
     return root

@@ -21,7 +21,7 @@ from callprep.briefs import sections as S
 from callprep.briefs import services
 from callprep.briefs.access import section_for
 from callprep.briefs.focus import Focus
-from callprep.briefs.models import Brief, BriefSection, percent
+from callprep.briefs.models import Brief, BriefSection, BriefStatus, percent
 from callprep.briefs.rendering import render_plain, safe_http_url
 
 
@@ -187,6 +187,21 @@ def diff_lines(old: str, new: str, *, context: int = 3) -> list[DiffLine]:
 # --- Pages the brief's views and the evidence views share ----------------------------------
 
 
+def reopen_warning(brief: Brief) -> str:
+    """For an approved brief, what the editor says before the first change is saved
+    (``workflow.reopen_warning``); "" for any other brief."""
+    if brief.status != BriefStatus.APPROVED:
+        return ""
+    from callprep.workflow import reopen_warning as warning
+
+    return warning(brief)
+
+
+def posted_confirm_reopen(request: HttpRequest) -> bool:
+    """Whether the posted form confirms sending an approved brief back to review."""
+    return request.POST.get("confirm_reopen") == "1"
+
+
 def posted_base_version(request: HttpRequest) -> int | None:
     """The section version the posted form was rendered with, if it names one."""
     return id_from(request.POST.get("base_version", ""))  # a version has an id's range
@@ -196,7 +211,13 @@ def section_page(
     request: HttpRequest, section: BriefSection, panel: SectionPanel, *, status: int = 200
 ) -> HttpResponse:
     """The one-section page (editor without JavaScript, merge page, preview)."""
-    context = {"brief": section.brief, "call": section.brief.call, "panel": panel}
+    brief = section.brief
+    context = {
+        "brief": brief,
+        "call": brief.call,
+        "panel": panel,
+        "reopen_warning": reopen_warning(brief),
+    }
     return render(request, "briefs/section_edit.html", context, status=status)
 
 
@@ -229,11 +250,12 @@ def add_to_section(
             base_version=posted_base_version(request),
             by=request.user,
             paragraph=paragraph,
+            confirm_reopen=posted_confirm_reopen(request),
         )
     except services.StaleVersion as exc:
         stored, panel = conflict_panel(section, exc)
         return section_page(request, stored, panel, status=409)
-    except services.SectionTooLong as exc:
+    except (services.SectionTooLong, services.ReopenNotConfirmed) as exc:
         messages.error(request, exc.message)
     else:
         messages.success(request, f"Added to {section.title}.")

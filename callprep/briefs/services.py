@@ -50,6 +50,10 @@ class SectionTooLong(BriefError):
     pass
 
 
+class ReopenNotConfirmed(BriefError):
+    """A save to an approved brief that the writer did not confirm; nothing was saved."""
+
+
 class StaleVersion(BriefError):
     """Someone saved the section after the version this save was based on."""
 
@@ -181,7 +185,13 @@ def remember_citation(brief_id: int, section_key: str, citation) -> None:
 
 
 def append_to_section(
-    section: BriefSection, addition: str, *, base_version: int | None, by, paragraph: bool = False
+    section: BriefSection,
+    addition: str,
+    *,
+    base_version: int | None,
+    by,
+    paragraph: bool = False,
+    confirm_reopen: bool = False,
 ) -> SectionRevision:
     """Add ``addition`` to the end of the section's text as loaded (a new paragraph, or after a
     space) through ``save_section``: a stale ``base_version`` raises ``StaleVersion`` with the
@@ -193,6 +203,7 @@ def append_to_section(
         text=current + joiner + addition,
         base_version=section.version if base_version is None else base_version,
         by=by,
+        confirm_reopen=confirm_reopen,
     )
 
 
@@ -206,8 +217,14 @@ def save_section(
     kind: str = RevisionKind.EDIT,
     restored_from: SectionRevision | None = None,
     note: str = "",
+    confirm_reopen: bool = False,
 ) -> SectionRevision:
     """Save a section's text (and structured fields) if nobody saved since ``base_version``.
+
+    An approved brief goes back to review on its first change (``workflow.reopen_after_edit``),
+    so that save must say it means it: without ``confirm_reopen`` it raises
+    ``ReopenNotConfirmed`` (with ``workflow.reopen_warning``) and changes nothing — also when
+    the brief was approved after the editor loaded it.
 
     Raises ``StaleVersion`` (with the stored text) when the section moved on, and
     ``SectionTooLong`` over the limit. On success the section object is updated in place and
@@ -231,6 +248,7 @@ def save_section(
             kind=kind,
             restored_from=restored_from,
             note=note,
+            confirm_reopen=confirm_reopen,
         )
 
 
@@ -244,6 +262,7 @@ def _save_section(
     kind: str,
     restored_from: SectionRevision | None,
     note: str,
+    confirm_reopen: bool,
 ) -> SectionRevision:
     spec = section.spec
     text = normalize_text(text)
@@ -294,6 +313,16 @@ def _save_section(
             _copy_stored(section, stored)
             return SectionRevision.objects.filter(section=section).order_by("-version").first()
         raise StaleVersion(stored, text=text, fields=fields)
+    # Checked with the section's row locked by the update above: an approval committed since
+    # the editor loaded the brief is seen here, and the raise rolls the update back.
+    approved = _is_approved_now(brief)
+    if approved and not confirm_reopen:
+        from callprep.workflow import reopen_warning
+
+        raise ReopenNotConfirmed(
+            f"{reopen_warning(brief)} Nothing was saved: confirm that you want to send it back "
+            "to review, then save again."
+        )
     revision = SectionRevision(
         pk=revision_id,
         section=section,
@@ -317,24 +346,20 @@ def _save_section(
         setattr(section, name, value)
     if state_changed and section.required:
         sync_call_facts([brief.call_id])
-    _reopen_if_approved(section, by)
+    if approved:
+        # An edit to an approved brief sends it back to review (callprep.workflow).
+        from callprep.workflow import reopen_after_edit
+
+        reopen_after_edit(brief, by=by, section=section)
     return revision
 
 
-def _reopen_if_approved(section: BriefSection, by) -> None:
-    """An edit to an approved brief sends it back to review (callprep.workflow). Drafts pay
-    nothing; a brief in review pays one query, to catch an approval since it was loaded."""
-    brief = section.brief
+def _is_approved_now(brief: Brief) -> bool:
+    """Whether the brief is approved as the database says now. Drafts pay nothing; a brief
+    in review pays one query, to catch an approval since it was loaded."""
     if brief.status not in (BriefStatus.SUBMITTED, BriefStatus.APPROVED):
-        return
-    if (
-        brief.status == BriefStatus.SUBMITTED
-        and not Brief.objects.filter(pk=brief.pk, status=BriefStatus.APPROVED).exists()
-    ):
-        return
-    from callprep.workflow import reopen_after_edit
-
-    reopen_after_edit(brief, by=by, section=section)
+        return False
+    return Brief.objects.filter(pk=brief.pk, status=BriefStatus.APPROVED).exists()
 
 
 def _copy_stored(section: BriefSection, stored: BriefSection) -> None:
@@ -357,7 +382,11 @@ def _copy_stored(section: BriefSection, stored: BriefSection) -> None:
 
 
 def restore_revision(
-    revision: SectionRevision, *, by, base_version: int | None = None
+    revision: SectionRevision,
+    *,
+    by,
+    base_version: int | None = None,
+    confirm_reopen: bool = False,
 ) -> SectionRevision:
     """Make an old revision the current text again, as a new revision (nothing is dropped)."""
     section = BriefSection.objects.select_related("brief__call__account").get(
@@ -377,6 +406,7 @@ def restore_revision(
         kind=RevisionKind.RESTORE,
         restored_from=revision,
         note=f"Restored version {revision.version} by {revision.author or 'someone'} ({when})",
+        confirm_reopen=confirm_reopen,
     )
 
 

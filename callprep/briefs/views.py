@@ -23,12 +23,15 @@ from callprep.briefs.panels import (
     conflict_panel,
     diff_lines,
     posted_base_version,
+    posted_confirm_reopen,
+    reopen_warning,
     section_page,
 )
 from callprep.briefs.rendering import render_markdown
 from callprep.errors import BriefError
 from callprep.evidence.context import panel_context, shown_in_editor
 from callprep.review.context import review_facts, threads_for
+from callprep.review.models import mark_read_on_act
 
 SECTION_PARTIALS = "briefs/_section.html"
 
@@ -111,9 +114,11 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
 def edit(request: HttpRequest, pk: int) -> HttpResponse:
     brief = brief_for(request.user, pk, write=True)
     services.refresh_customer_terms(brief)
+    mark_read_on_act(request.user, brief=brief)  # opening it to edit: its news are seen
     sections = _sections(brief)
     threads = threads_for(brief)
     context = {
+        "reopen_warning": reopen_warning(brief),
         "brief": brief,
         "call": brief.call,
         "panels": [SectionPanel.of(s, threads=threads.get(s.key, [])) for s in sections],
@@ -155,9 +160,15 @@ def section(request: HttpRequest, pk: int, key: str) -> HttpResponse:
     state_before = section.state
     try:
         services.save_section(
-            section, text=text, fields=fields, base_version=base_version, by=request.user, kind=kind
+            section,
+            text=text,
+            fields=fields,
+            base_version=base_version,
+            by=request.user,
+            kind=kind,
+            confirm_reopen=posted_confirm_reopen(request),
         )
-    except services.SectionTooLong as exc:
+    except (services.SectionTooLong, services.ReopenNotConfirmed) as exc:
         panel = SectionPanel.of(
             section, text=text, fields=fields or section.fields, error=exc.message
         )
@@ -270,6 +281,7 @@ def revision(request: HttpRequest, pk: int, key: str, rev_pk: int) -> HttpRespon
         "diff": diff_lines(old, new),
         "can_restore": section.brief.is_editable_by(request.user)
         and rev.version != section.version,
+        "reopen_warning": reopen_warning(section.brief),
     }
     return render(request, "briefs/revision.html", context)
 
@@ -279,7 +291,12 @@ def restore(request: HttpRequest, pk: int, key: str, rev_pk: int) -> HttpRespons
     section = section_for(request.user, pk, key, write=True)
     rev = _revision(section, rev_pk)
     try:
-        services.restore_revision(rev, by=request.user, base_version=posted_base_version(request))
+        services.restore_revision(
+            rev,
+            by=request.user,
+            base_version=posted_base_version(request),
+            confirm_reopen=posted_confirm_reopen(request),
+        )
     except services.StaleVersion:
         messages.error(
             request,

@@ -81,6 +81,8 @@ def nudge(call: Call, *, by, now: datetime | None = None) -> list[Notification]:
         sent = N.notify(
             kind,
             recipients,
+            # One a day at most (``recent_nudges``); the key says which day's.
+            event=f"nudge:call:{locked.pk}:{now:%Y-%m-%d}",
             subject=subject,
             body=body,
             url=url,

@@ -9,6 +9,8 @@ read view alike, so no view module imports another.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
@@ -38,6 +40,38 @@ def review_nav(request) -> dict:
         "review_count": SimpleLazyObject(lambda: review_count(user)),
         "unread_notifications": SimpleLazyObject(lambda: unread_count(user)),
     }
+
+
+NOTIFICATION_LIMIT = 100
+
+
+@dataclass
+class NotificationGroup:
+    """The notifications about one call and its brief (``call`` None: about nothing else)."""
+
+    call: object | None
+    items: list[Notification] = field(default_factory=list)
+
+    @property
+    def unread(self) -> int:
+        return sum(1 for item in self.items if item.is_unread)
+
+
+def notification_groups(user, limit: int = NOTIFICATION_LIMIT) -> list[NotificationGroup]:
+    """The user's latest notifications grouped by the call (and brief) they are about; the
+    group with the newest notification first, each group newest first."""
+    items = (
+        Notification.objects.for_user(user)
+        .select_related("actor", "call__account")
+        .order_by("-created_at", "-pk")[:limit]
+    )
+    groups: dict[int | None, NotificationGroup] = {}
+    for item in items:
+        key = item.call_id
+        if key not in groups:
+            groups[key] = NotificationGroup(call=item.call)
+        groups[key].items.append(item)
+    return list(groups.values())
 
 
 def threads_for(brief: Brief) -> dict[str, list[SectionComment]]:

@@ -28,6 +28,7 @@ __all__ = [
     "SectionComment",
     "SentReminder",
     "SniffAnswer",
+    "mark_read_on_act",
 ]
 
 
@@ -228,12 +229,26 @@ class NotificationKind(models.TextChoices):
     NUDGE = "nudge", "Nudge from your manager"
 
 
+def about_q(brief=None, call=None) -> Q:
+    """Notifications about a brief or its call (a reminder before the brief existed names
+    only the call)."""
+    q = Q(pk__in=[])
+    if brief is not None:
+        q |= Q(brief=brief) | Q(call_id=brief.call_id)
+    if call is not None:
+        q |= Q(call=call)
+    return q
+
+
 class NotificationQuerySet(models.QuerySet):
     def for_user(self, user) -> NotificationQuerySet:
         return self.filter(recipient=user) if user.is_authenticated else self.none()
 
     def unread(self) -> NotificationQuerySet:
         return self.filter(read_at__isnull=True)
+
+    def about(self, brief=None, call=None) -> NotificationQuerySet:
+        return self.filter(about_q(brief, call))
 
 
 class Notification(models.Model):
@@ -258,6 +273,9 @@ class Notification(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     read_at = models.DateTimeField(null=True, blank=True)
     emailed_at = models.DateTimeField(null=True, blank=True)
+    # What happened, as a key naming the object and the event ("transition:41", "comment:7",
+    # "reminder:call:12"): one notification per event per person and kind (the constraint).
+    event = models.CharField(max_length=120, blank=True, default="")
 
     objects = NotificationQuerySet.as_manager()
 
@@ -271,6 +289,13 @@ class Notification(models.Model):
                 name="notification_unread_idx",
             )
         ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["recipient", "kind", "event"],
+                condition=~Q(event=""),
+                name="one_notification_per_event",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.subject
@@ -278,6 +303,20 @@ class Notification(models.Model):
     @property
     def is_unread(self) -> bool:
         return self.read_at is None
+
+
+def mark_read_on_act(user, *, brief=None, call=None) -> int:
+    """**Read on act**: when a person acts on a brief (approves it, asks for changes, submits,
+    edits, opens it to edit, comments, marks it briefed), every unread notification of theirs
+    about that brief (or its call) is read: they have seen it. One UPDATE; how many were."""
+    if user is None or not user.is_authenticated:
+        return 0
+    return (
+        Notification.objects.for_user(user)
+        .unread()
+        .about(brief, call)
+        .update(read_at=timezone.now())
+    )
 
 
 class EmailMute(models.Model):

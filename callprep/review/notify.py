@@ -1,7 +1,8 @@
 """Notifications: in-app rows written with the change that caused them, e-mail after commit.
 
 ``notify`` is called inside a workflow transaction; it creates one Notification per recipient
-and, once the transaction commits, enqueues one e-mail task per notification. The task loads
+and event (a second call for the same event creates nothing) and, once the transaction
+commits, enqueues one e-mail task per new notification. The task loads
 the notification by id and calls ``send_email``, which claims it first (``emailed_at``), so a
 duplicate delivery sends nothing twice.
 """
@@ -58,6 +59,7 @@ def notify(
     kind: str,
     recipients: Iterable,
     *,
+    event: str,
     subject: str,
     body: str,
     url: str,
@@ -65,26 +67,36 @@ def notify(
     brief=None,
     call=None,
 ) -> list[Notification]:
-    """Create in-app notifications (not for the actor) and e-mail them after commit."""
+    """Create in-app notifications (not for the actor) and e-mail them after commit.
+
+    ``event`` names what happened ("transition:41", "comment:7"): a person gets one
+    notification of a kind per event, however often this runs for it (a retried task, a
+    repeated call) — the constraint ``one_notification_per_event`` holds it, ``get_or_create``
+    reads the one that exists. Returns the notifications created now (only those are e-mailed).
+    """
+    if not event:
+        raise ValueError("A notification needs the key of the event it is about.")
     seen: set[int] = set()
-    rows = []
+    created = []
     for user in recipients:
         if user is None or user.pk in seen or (actor is not None and user.pk == actor.pk):
             continue
         seen.add(user.pk)
-        rows.append(
-            Notification(
-                recipient=user,
-                kind=kind,
-                subject=header_text(subject, 200),
-                body=body,
-                url=url,
-                actor=actor,
-                brief=brief,
-                call=call if call is not None else (brief.call if brief is not None else None),
-            )
+        notification, new = Notification.objects.get_or_create(
+            recipient=user,
+            kind=kind,
+            event=event[:120],
+            defaults={
+                "subject": header_text(subject, 200),
+                "body": body,
+                "url": url,
+                "actor": actor,
+                "brief": brief,
+                "call": call if call is not None else (brief.call if brief is not None else None),
+            },
         )
-    created = Notification.objects.bulk_create(rows)
+        if new:
+            created.append(notification)
     ids = [n.pk for n in created]
     if ids:
         transaction.on_commit(lambda: _enqueue_emails(ids))

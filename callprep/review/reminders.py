@@ -45,7 +45,16 @@ def _send(kind: str, call, user, *, subject: str, body: str, url: str, brief=Non
     try:
         with transaction.atomic():
             SentReminder.objects.create(kind=kind, call=call, user=user)
-            N.notify(kind, [user], subject=subject, body=body, url=url, brief=brief, call=call)
+            N.notify(
+                kind,
+                [user],
+                event=f"reminder:call:{call.pk}",
+                subject=subject,
+                body=body,
+                url=url,
+                brief=brief,
+                call=call,
+            )
     except IntegrityError:
         return False
     return True

@@ -28,7 +28,7 @@ from callprep.briefs.panels import diff_lines
 from callprep.errors import BriefError
 from callprep.review import executive
 from callprep.review import notify as N
-from callprep.review.context import review_facts, threads_for
+from callprep.review.context import notification_groups, review_facts, threads_for
 from callprep.review.models import (
     SNIFF_TEST,
     EmailMute,
@@ -361,9 +361,10 @@ def resolve_comment(request: HttpRequest, pk: int, comment_pk: int) -> HttpRespo
 
 @require_http_methods(["GET"])
 def notifications(request: HttpRequest) -> HttpResponse:
-    items = Notification.objects.for_user(request.user).select_related("actor")[:100]
+    """The latest notifications, grouped by the call and brief they are about."""
+    groups = notification_groups(request.user)
     unread = Notification.objects.for_user(request.user).unread().count()
-    return render(request, "review/notifications.html", {"items": items, "unread": unread})
+    return render(request, "review/notifications.html", {"groups": groups, "unread": unread})
 
 
 @require_http_methods(["POST"])

@@ -5,6 +5,10 @@
  * - says "Not saved: no connection" when a request fails, and retries on the next edit;
  * - fills the merge box from the stored text ("add to mine" / "use stored");
  * - warns before leaving the page with unsaved changes;
+ * - on an approved brief, asks before the first change (it sends the brief back to review):
+ *   at the first keystroke, and before any autosave the keystroke did not cover (a select, a
+ *   checkbox); "OK" ticks every section's "Send it back to review" box, which the server
+ *   requires; "Cancel" leaves the text and the approval as they were;
  * - evidence: "Cite" puts the citation marker [^cN] the server answers with at the cursor of
  *   the section last written in (else at the end of the section named on the button), and
  *   "Add to brief" appends the talking point as a paragraph; both then autosave as typing does.
@@ -29,6 +33,29 @@
     status.textContent = text;
   }
 
+  // --- An approved brief asks before its first change ------------------------------------
+
+  var notice = document.getElementById("reopen-notice");
+  if (notice) document.documentElement.classList.add("reopen-asks");
+
+  function reopenConfirmed() {
+    if (!notice || notice.dataset.confirmed === "1") return true;
+    if (!window.confirm(notice.dataset.reopenWarning + "\n\nChange it anyway?")) return false;
+    notice.dataset.confirmed = "1";
+    document.querySelectorAll("input[data-reopen-checkbox]").forEach(function (box) {
+      box.checked = true;
+    });
+    return true;
+  }
+
+  document.addEventListener(
+    "beforeinput",
+    function (event) {
+      if (sectionForm(event.target) && !reopenConfirmed()) event.preventDefault();
+    },
+    true
+  );
+
   function edits(form) {
     return parseInt(form.dataset.edits || "0", 10);
   }
@@ -43,7 +70,13 @@
 
   document.addEventListener("htmx:beforeRequest", function (event) {
     var form = event.detail.elt;
-    if (!form || !form.matches || !form.matches("form[data-autosave]")) return;
+    if (!form || !form.matches || !form.matches("form[data-autosave], form[data-merge]")) return;
+    if (!reopenConfirmed()) {
+      event.preventDefault();
+      setStatus(form, "error", "Not saved: the brief stays approved. Reload the page to drop your change.");
+      return;
+    }
+    if (!form.matches("form[data-autosave]")) return;
     form.dataset.sentEdits = String(edits(form));
     setStatus(form, "saving", "Saving…");
   });

@@ -31,7 +31,7 @@ def test_a_rep_signs_in_and_is_sent_to_my_calls(client, alice):
 def test_each_role_is_sent_to_its_own_start_page(client, mallory, victor, ada):
     for user, target in [
         (mallory, reverse("callprep:dashboard")),
-        (victor, reverse("callprep:review_queue")),
+        (victor, reverse("callprep:my_visits")),  # beside her review queue
         (ada, reverse("admin:index")),
     ]:
         client.force_login(user)

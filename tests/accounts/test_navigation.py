@@ -12,7 +12,7 @@ def nav_labels(response) -> list[str]:
         ("alice", ["My calls"]),
         # A manager reviews the briefs of their teams' calls that no executive joins.
         ("mallory", ["Review queue", "Dashboard"]),
-        ("victor", ["Review queue", "Dashboard"]),
+        ("victor", ["My visits", "Review queue", "Dashboard"]),
         ("ada", ["My calls", "Review queue", "Dashboard", "Admin"]),
         ("nobody", []),
     ],
@@ -25,7 +25,7 @@ def test_navigation_follows_the_role(client, request, fixture, expected):
     # and no other role's.
     for label in expected:
         assert label in labels
-    for label in {"My calls", "Review queue", "Dashboard", "Admin"} - set(expected):
+    for label in {"My calls", "My visits", "Review queue", "Dashboard", "Admin"} - set(expected):
         assert label not in labels
 
 
@@ -35,7 +35,10 @@ def test_navigation_follows_the_role(client, request, fixture, expected):
         ("alice", "callprep:review_queue", 403),
         ("alice", "callprep:dashboard", 403),
         ("mallory", "callprep:my_calls", 403),
-        ("victor", "callprep:my_calls", 403),
+        ("victor", "callprep:my_calls", 302),  # to My visits, her page
+        ("alice", "callprep:my_visits", 403),
+        ("mallory", "callprep:my_visits", 403),
+        ("victor", "callprep:my_visits", 200),
         ("nobody", "callprep:dashboard", 403),
         ("mallory", "callprep:dashboard", 200),
         ("victor", "callprep:review_queue", 200),

@@ -57,9 +57,11 @@ def section(of, key: str) -> BriefSection:
     return BriefSection.objects.select_related("brief__call").get(brief=of, key=key)
 
 
-def write(of, key: str, text: str = "", *, by, fields=None) -> BriefSection:
+def write(of, key: str, text: str = "", *, by, fields=None, confirm_reopen=False) -> BriefSection:
     s = section(of, key)
-    services.save_section(s, text=text, fields=fields, base_version=s.version, by=by)
+    services.save_section(
+        s, text=text, fields=fields, base_version=s.version, by=by, confirm_reopen=confirm_reopen
+    )
     return s
 
 

@@ -244,7 +244,8 @@ def test_marking_as_briefed_is_shown_on_the_executive_view(client, approved, vic
 
 def test_what_changed_since_approval_is_a_diff(client, approved, alice, victor):
     old = section(approved, "value_hypothesis").text
-    write(approved, "value_hypothesis", old + "\n\nWe also cut their audit fees.", by=alice)
+    text = old + "\n\nWe also cut their audit fees."
+    write(approved, "value_hypothesis", text, by=alice, confirm_reopen=True)
     client.force_login(victor)
     page = client.get(reverse("briefs:changes", args=[approved.pk])).content.decode()
     assert "Value hypothesis" in page

@@ -206,12 +206,12 @@ def test_withdrawing_makes_it_a_draft_again(submitted, alice, bob):
 
 def test_an_edit_after_approval_sends_the_brief_back_to_review(approved, alice):
     text = section(approved, "value_hypothesis").text + " We also cut their audit fees."
-    write(approved, "value_hypothesis", text, by=alice)
+    write(approved, "value_hypothesis", text, by=alice, confirm_reopen=True)
     brief = Brief.objects.get(pk=approved.pk)
     assert brief.status == BriefStatus.SUBMITTED
     entry = BriefTransition.objects.filter(brief=brief).last()
     assert (entry.action, entry.from_status, entry.to_status) == ("reopen", "approved", "submitted")
-    assert "Value hypothesis was edited after approval." in entry.comment
+    assert "Changed after approval: Value hypothesis." in entry.comment
     assert Approval.objects.get(brief=brief).superseded_at is not None
 
 

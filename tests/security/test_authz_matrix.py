@@ -239,7 +239,9 @@ MATRIX: dict[str, tuple[str, str]] = {
         "login ok    ok    ok    403   403   403   ok",
         "login ok    ok    ok    403   403   403   ok",
     ),
-    "callprep:my_calls": ("login ok    ok    ok    403   403   403   ok", NO_POST),
+    # An executive is sent on to My visits, the list of the calls she joins.
+    "callprep:my_calls": ("login ok    ok    ok    403   403   ok    ok", NO_POST),
+    "callprep:my_visits": ("login 403   403   403   403   403   ok    ok", NO_POST),
     # Managers review the calls of their teams that no executive joins.
     "callprep:review_queue": ("login 403   403   403   ok    ok    ok    ok", NO_POST),
     "evidence:add_insight": (NO_GET, "login ok    403   404   403   404   403   ok"),
