@@ -97,6 +97,10 @@ def import_preview(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         importing.ensure_dry_run(stored, user=request.user)
         return preview_or_import(request, stored)
+    except importing.DryRunUnderWay:  # another request is storing its dry run
+        response = render(request, "accounts/import_preparing.html", {"stored": stored})
+        response["Retry-After"] = "2"
+        return response
     except importing.ImportProblem as exc:  # the limits were lowered since it was uploaded
         importing.drop_upload(stored)
         messages.error(request, f"{stored.filename} cannot be imported: {exc}")

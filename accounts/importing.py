@@ -17,6 +17,7 @@ import re
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 import pycountry
 from django.conf import settings
@@ -543,6 +544,8 @@ def keep_upload(user: User, *, filename: str, encoding: str, text: str) -> Impor
 def ensure_dry_run(stored: ImportFile, *, user: User) -> None:
     """Rehearse an upload kept before uploads were rehearsed at once (nothing to do for the
     others). Raises ImportProblem when the file is over limits lowered since."""
+    if dry_run_under_way(stored):
+        raise DryRunUnderWay(under_way_message(stored))
     if stored.previewed_at is None:
         header, rows = read_rows(stored.content)
         stored.header, stored.row_count = header, len(rows)
@@ -584,6 +587,17 @@ def row_result(stored: ImportFile, row: RowResult) -> ImportRowResult:
     )
 
 
+# Verdicts written per transaction when a dry run is stored: each transaction holds SQLite's
+# write lock for a fraction of a second, where 50,000 rows at once held it for over 3 s.
+RESULTS_PER_TRANSACTION = 2_000
+# A dry run being stored that has not finished by then was lost with its request.
+DRY_RUN_STALLED_AFTER = timedelta(minutes=2)
+
+
+class DryRunUnderWay(ImportProblem):
+    pass
+
+
 def keep_dry_run(
     stored: ImportFile,
     report: ImportReport | None,
@@ -593,15 +607,38 @@ def keep_dry_run(
     valid_only: bool,
     problems: Sequence[str] = (),
 ) -> None:
-    """Replace the stored dry run of an upload by this one."""
+    """Replace the stored dry run of an upload by this one, RESULTS_PER_TRANSACTION verdicts
+    per transaction. Meanwhile the upload has no dry run (``previewed_at`` is None) and
+    ``dry_run_started_at`` says since when; a second replacement then is refused with
+    DryRunUnderWay (a double click, or another tab)."""
+    now = timezone.now()
+    free = Q(dry_run_started_at__isnull=True) | Q(
+        dry_run_started_at__lt=now - DRY_RUN_STALLED_AFTER
+    )
+    claimed = (
+        ImportFile.objects.filter(pk=stored.pk)
+        .filter(free)
+        .update(dry_run_started_at=now, previewed_at=None)
+    )
+    if not claimed:
+        raise DryRunUnderWay(under_way_message(stored))
     results = report.rows if report else []
+    try:
+        while old := list(stored.results.values_list("pk", flat=True)[:RESULTS_PER_TRANSACTION]):
+            with transaction.atomic():
+                ImportRowResult.objects.filter(pk__in=old).delete()
+        for start in range(0, len(results), RESULTS_PER_TRANSACTION):
+            with transaction.atomic():
+                ImportRowResult.objects.bulk_create(
+                    row_result(stored, row)
+                    for row in results[start : start + RESULTS_PER_TRANSACTION]
+                )
+    except BaseException:
+        ImportFile.objects.filter(pk=stored.pk).update(dry_run_started_at=None)
+        raise
     with transaction.atomic():
-        stored.results.all().delete()
-        ImportRowResult.objects.bulk_create(
-            (row_result(stored, row) for row in results),
-            batch_size=2000,
-        )
         stored.previewed_at = timezone.now()
+        stored.dry_run_started_at = None
         stored.mapping = list(mapping)
         stored.team = team
         stored.valid_only = valid_only
@@ -611,6 +648,16 @@ def keep_dry_run(
         stored.contact_count = report.contacts if report else 0
         stored.failed_count = len(report.failed) if report else 0
         stored.save()
+
+
+def under_way_message(stored: ImportFile) -> str:
+    return f"The preview of {stored.filename} is being updated; wait a moment and reload the page."
+
+
+def dry_run_under_way(stored: ImportFile, now=None) -> bool:
+    now = now or timezone.now()
+    started = stored.dry_run_started_at
+    return started is not None and started >= now - DRY_RUN_STALLED_AFTER
 
 
 class AlreadyImporting(ImportProblem):

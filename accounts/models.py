@@ -694,6 +694,8 @@ class ImportFile(WorkerImport):
     row_count = models.PositiveIntegerField(default=0)
     # The last dry run; previewed_at is None until there is one.
     previewed_at = models.DateTimeField(null=True, blank=True)
+    # Set while a dry run is being stored (a few thousand verdicts per transaction).
+    dry_run_started_at = models.DateTimeField(null=True, blank=True)
     mapping = models.JSONField(default=list, blank=True)
     team = models.ForeignKey(Team, on_delete=models.SET_NULL, null=True, blank=True)
     valid_only = models.BooleanField(default=False)

@@ -6,7 +6,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts import importing, tasks
-from accounts.models import Account, Contact, ImportFile, ImportState
+from accounts.models import Account, Contact, ImportFile, ImportRowResult, ImportState
 
 pytestmark = pytest.mark.django_db
 
@@ -738,3 +738,54 @@ def test_the_page_offers_to_go_on_with_a_stalled_import(alice_client):
 
     assert Account.objects.count() == 2
     assert ImportFile.objects.get().state == ImportState.DONE
+
+
+def test_the_dry_run_is_stored_a_few_thousand_verdicts_per_transaction(
+    alice_client, settings, monkeypatch
+):
+    monkeypatch.setattr(importing, "RESULTS_PER_TRANSACTION", 2)
+    committed = []
+    original = ImportRowResult.objects.bulk_create
+
+    def watch(rows, *args, **kwargs):
+        rows = list(rows)
+        committed.append(len(rows))
+        return original(rows, *args, **kwargs)
+
+    monkeypatch.setattr(ImportRowResult.objects, "bulk_create", watch)
+
+    url = preview_url(alice_client, many_rows(5))
+
+    assert committed == [2, 2, 1]
+    stored = ImportFile.objects.get()
+    assert stored.previewed_at is not None and stored.dry_run_started_at is None
+    assert "<strong>5</strong> new accounts" in alice_client.get(url).content.decode()
+
+
+def test_a_preview_being_stored_is_not_stored_twice_nor_dropped(alice_client):
+    url = preview_url(alice_client, many_rows(3))
+    stored = ImportFile.objects.get()
+    ImportFile.objects.filter(pk=stored.pk).update(
+        dry_run_started_at=timezone.now(), previewed_at=None
+    )  # another request is storing a new dry run
+
+    page = alice_client.get(url)
+    changed = alice_client.post(url, {"action": "preview", "col_0": "name"})
+
+    assert page.status_code == 200 and "Preparing the preview" in page.content.decode()
+    assert changed.status_code == 200 and "Preparing the preview" in changed.content.decode()
+    assert ImportFile.objects.filter(pk=stored.pk).exists()  # not dropped as a bad file
+    assert stored.results.count() == 3
+
+
+def test_a_dry_run_whose_request_died_is_run_again(alice_client):
+    url = preview_url(alice_client, many_rows(3))
+    stored = ImportFile.objects.get()
+    long_ago = timezone.now() - importing.DRY_RUN_STALLED_AFTER - dt.timedelta(seconds=1)
+    ImportFile.objects.filter(pk=stored.pk).update(dry_run_started_at=long_ago, previewed_at=None)
+
+    html = alice_client.get(url).content.decode()
+
+    assert "<strong>3</strong> new accounts" in html
+    stored.refresh_from_db()
+    assert stored.previewed_at is not None and stored.dry_run_started_at is None
