@@ -204,6 +204,29 @@ def naics_title(code: str) -> str:
     return NAICS_CODES.get(code, "")
 
 
+def naics_prefixes(group: str) -> list[str]:
+    """The prefixes of the NAICS codes within a group: the code itself, or each two-digit code
+    of a sector that spans several (31-33 is 31, 32 and 33)."""
+    first, _, last = group.partition("-")
+    if not (last and first.isdigit() and last.isdigit()):
+        return [group]
+    return [str(n) for n in range(int(first), int(last) + 1)]
+
+
+def naics_within(code: str, group: str) -> bool:
+    """Whether the industry ``code`` lies within the NAICS ``group`` (or is it): 484121 lies
+    within 4841, 484 and the sector 48-49."""
+    return bool(code and group) and any(code.startswith(p) for p in naics_prefixes(group))
+
+
+def naics_within_q(group: str) -> Q:
+    """The accounts whose industry lies within the NAICS ``group`` (twin of naics_within)."""
+    query = Q(pk__in=[])
+    for prefix in naics_prefixes(group):
+        query |= Q(naics_code__startswith=prefix)
+    return query
+
+
 def validate_naics_code(code: str) -> None:
     if code and code not in NAICS_CODES:
         raise ValidationError(
