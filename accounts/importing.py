@@ -510,10 +510,11 @@ def check_rows(
     team: Team | None,
     allow: frozenset[str] = frozenset(),
     save: bool = False,
+    savepoint_per_row: bool = True,
     first_number: int = 2,
 ) -> list[RowResult]:
     """Check the rows in order, each seeing what the rows before it did (and, with save, save
-    each valid one at once)."""
+    each valid one at once: see save_row)."""
     values = [row_values(row, mapping) for row in rows]
     known = Known(values, user=user)
     results = []
@@ -522,7 +523,7 @@ def check_rows(
         try:
             slot = check_row(result, known, user=user, team=team, allow=allow)
             if save:
-                save_row(result)
+                save_row(result, savepoint=savepoint_per_row)
         except ValidationError as exc:
             result.errors = describe(exc)
             result.action = result.contact_action = ""
@@ -534,19 +535,27 @@ def check_rows(
     return results
 
 
-def save_row(result: RowResult) -> None:
-    """Save the account and contact of a checked row together, or neither (nothing, not even
-    a savepoint, when the row changes neither)."""
+def save_row(result: RowResult, *, savepoint: bool = True) -> None:
+    """Save the account and contact of a checked row (nothing when it changes neither): in a
+    savepoint of their own, so that both or neither are saved and a conflict with a change
+    saved meanwhile fails the row alone; or, without, raising IntegrityError to the caller."""
     contact = result.contact if result.save_contact else None
     if not result.save_account and contact is None:
         return
+
+    def save() -> None:
+        if result.save_account:
+            result.account.save()
+        if contact is not None:
+            contact.account = result.account
+            contact.save()
+
+    if not savepoint:
+        save()
+        return
     try:
         with transaction.atomic():
-            if result.save_account:
-                result.account.save()
-            if contact is not None:
-                contact.account = result.account
-                contact.save()
+            save()
     except IntegrityError as exc:
         raise ValidationError(
             "This row conflicts with a change saved since the preview "
@@ -743,17 +752,30 @@ def run_queued_import(pk: int) -> bool:
 
 
 def import_batch(stored: ImportFile, rows: Sequence[Sequence[str]], *, first_number: int) -> None:
-    """Import some rows of an upload in one transaction and record what each did."""
-    with transaction.atomic():
-        results = check_rows(
+    """Import some rows of an upload in one transaction and record what each did.
+
+    The rows are saved without a savepoint each (half the round trips); should one conflict
+    with a change saved since the batch read the accounts, the batch starts again with a
+    savepoint per row, so that only that row fails."""
+
+    def import_rows(*, savepoint_per_row: bool) -> list[RowResult]:
+        return check_rows(
             rows,
             stored.mapping,
             user=stored.user,
             team=stored.team,
             allow=stored.less_specific_allowed,
             save=True,
+            savepoint_per_row=savepoint_per_row,
             first_number=first_number,
         )
+
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                results = import_rows(savepoint_per_row=False)
+        except IntegrityError:
+            results = import_rows(savepoint_per_row=True)
         numbers = [r.number for r in results]
         stored.results.filter(number__in=numbers).delete()
         ImportRowResult.objects.bulk_create(row_result(stored, r) for r in results)

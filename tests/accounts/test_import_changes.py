@@ -4,6 +4,7 @@ a broader industry or an empty cell keeps the current value unless the user tick
 import re
 
 import pytest
+from django.db.models.signals import pre_save
 from django.urls import reverse
 
 from accounts import importing
@@ -461,3 +462,55 @@ def test_the_preview_of_updates_costs_the_same_queries_for_3_rows_as_for_300(
     assert response.context["report"].updated_count == 300
     assert response.content.decode().count("kept (less specific)") == 200  # 100 rows a page
     assert reverse("accounts:import_preview", args=[ImportFile.objects.get().pk]) == large
+
+
+def test_a_row_conflicting_at_save_time_fails_alone_in_its_batch(alice_client, charlie, settings):
+    """The batch saves its rows without a savepoint each; when one conflicts with an account
+    saved between the batch's read and its write, the batch is saved again row by row."""
+    settings.CSV_IMPORT_BATCH_ROWS = 3
+    url = preview_url(
+        alice_client,
+        "Account Name,Website\n"
+        "Race Fictional 0,race-0.example\nRace Fictional 1,race-1.example\n"
+        "Race Fictional 2,race-2.example\n",
+    )
+
+    def someone_else_takes_the_domain(sender, instance, **kwargs):
+        if instance.name == "Race Fictional 1":  # just after the batch read the accounts
+            Account.objects.get_or_create(
+                domain="race-1.example",
+                defaults={"name": "Taken", "website": "https://race-1.example", "owner": charlie},
+            )
+
+    pre_save.connect(someone_else_takes_the_domain, sender=Account)
+    try:
+        do_import(alice_client, url)
+    finally:
+        pre_save.disconnect(someone_else_takes_the_domain, sender=Account)
+
+    stored = ImportFile.objects.get()
+    assert (stored.state, stored.created_count, stored.failed_count) == (ImportState.DONE, 2, 1)
+    assert stored.results.get(number=3).errors == [
+        "This row conflicts with a change saved since the preview "
+        "(a domain or an e-mail address taken meanwhile)."
+    ]
+    # (The other writer's account went with the row's savepoint: here it wrote in the same
+    # transaction.)
+    assert sorted(Account.objects.values_list("name", flat=True)) == [
+        "Race Fictional 0",
+        "Race Fictional 2",
+    ]
+
+
+def test_a_batch_of_new_rows_costs_two_writes_a_row(alice, django_assert_max_num_queries):
+    header, rows = importing.read_rows(
+        "Account Name,Website,Email\n"
+        + "".join(f"Cost Fictional {n},cost-{n}.example,pat@cost-{n}.example\n" for n in range(50))
+    )
+    stored = importing.keep_upload(alice, filename="cost.csv", encoding="utf-8", text="x\ny\n")
+    stored.mapping = importing.auto_mapping(header)
+
+    with django_assert_max_num_queries(2 * 50 + 15):  # it was 4 a row
+        importing.import_batch(stored, rows, first_number=2)
+
+    assert Account.objects.count() == Contact.objects.count() == 50
