@@ -1021,10 +1021,10 @@ def check_row(
 
     account.name = values["name"]
     # A website made from a domain column says nothing new to an account whose website is at
-    # that domain.
-    if ("website" in values or "domain" in values) and not (
-        not values.get("website") and domain and domain == domain_from_url(account.website)
-    ):
+    # that domain (https://www.acme.example/en stays).
+    from_domain = not values.get("website") and domain
+    same_site = from_domain and domain == domain_from_url(account.website)
+    if ("website" in values or "domain" in values) and not same_site:
         take(result, account, "website", website, allow)
     for name in ("external_id", "hq_city", "description", "exchange", "sic_code"):
         setter(name)
@@ -1112,7 +1112,7 @@ def shown(instance: Account | Contact, name: str, value) -> str:
         return ""
     field = type(instance)._meta.get_field(name)
     if field.choices:
-        return str(dict(field.flatchoices).get(value, value))
+        return str(dict(field.choices).get(value, value))
     if name == "naics_code":
         return f"{value} {naics_title(value)}".strip()
     if name == "country":
