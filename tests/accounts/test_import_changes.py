@@ -514,3 +514,21 @@ def test_a_batch_of_new_rows_costs_two_writes_a_row(alice, django_assert_max_num
         importing.import_batch(stored, rows, first_number=2)
 
     assert Account.objects.count() == Contact.objects.count() == 50
+
+
+def test_an_admin_sees_the_owner_and_the_fiscal_year_a_row_changes(client, ada, bob, northwind):
+    client.force_login(ada)
+    url = preview_url(
+        client,
+        "Account ID,Account Name,Account Owner,Fiscal Year End\n"
+        "NW-1,Northwind Fictional Freight,bob,March\n",
+    )
+
+    found = changes(ImportFile.objects.get())
+    assert {k: (c["before"], c["after"]) for k, c in found.items()} == {
+        "owner": ("Alice", "Bob"),
+        "fiscal_year_end": ("", "March"),
+    }
+    html = row_html(client.get(url).content.decode(), 2)
+    assert '<del class="change-before">Alice</del>' in html
+    assert '<ins class="change-after">March</ins>' in html
