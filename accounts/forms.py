@@ -13,6 +13,7 @@ from accounts.models import (
     Team,
     User,
     country_choices,
+    naics_within_q,
 )
 from accounts.params import IdField, valid_filters
 from accounts.roles import Role
@@ -61,12 +62,7 @@ NAICS_SECTORS = [
 
 def sector_filter(sector: str) -> Q:
     """NAICS codes in a sector; "31-33" spans the codes starting 31, 32 and 33."""
-    first, _, last = sector.partition("-")
-    prefixes = [str(n) for n in range(int(first), int(last or first) + 1)]
-    query = Q(pk__in=[])
-    for prefix in prefixes:
-        query |= Q(naics_code__startswith=prefix)
-    return query
+    return naics_within_q(sector)
 
 
 FILTER_CHOICES_TTL = 300

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_http_methods
 from accounts import importing, ratelimit
 from accounts.access import require_account_creator
 from accounts.forms import ImportUploadForm
-from accounts.models import ImportFile, ImportState, Team
+from accounts.models import LESS_SPECIFIC_CHOICES, ImportFile, ImportState, Team
 
 
 class MappingForm(forms.Form):
@@ -21,6 +21,15 @@ class MappingForm(forms.Form):
 
     valid_only = forms.BooleanField(
         label="Import valid rows only (skip the rows with errors)", required=False
+    )
+    # One choice per kind of less specific value, as ImportFile keeps them (LESS_SPECIFIC_CHOICES).
+    replace_with_broader_industry = forms.BooleanField(
+        label="Replace more specific industries with the file's less specific ones",
+        help_text="e.g. the sector 48-49 (Transportation) over 484121 (Long-distance trucking)",
+        required=False,
+    )
+    clear_where_empty = forms.BooleanField(
+        label="Clear values where the file's cell is empty", required=False
     )
 
     def __init__(self, *args, header, initial_mapping, user, **kwargs):
@@ -56,6 +65,11 @@ class MappingForm(forms.Form):
 
     def mapping(self) -> list[str]:
         return [self.cleaned_data.get(f"col_{i}", "") for i in range(len(self.header))]
+
+    def allow(self) -> frozenset[str]:
+        """The kinds of less specific value the user lets replace more specific ones."""
+        choices = LESS_SPECIFIC_CHOICES.items()
+        return frozenset(kind for name, kind in choices if self.cleaned_data[name])
 
     def clean(self):
         cleaned = super().clean()
@@ -116,17 +130,26 @@ def preview_or_import(request: HttpRequest, stored: ImportFile) -> HttpResponse:
         initial_mapping=stored.mapping or importing.auto_mapping(stored.header),
         user=request.user,
         initial={"valid_only": stored.valid_only}
+        | {name: getattr(stored, name) for name in LESS_SPECIFIC_CHOICES}
         | ({"team": stored.team_id} if stored.team_id else {}),
     )
     if request.method == "POST":
         if not form.is_valid():
             return render_preview(request, stored, form, show_report=False)
         team, valid_only = form.cleaned_data.get("team"), form.cleaned_data["valid_only"]
-        chosen = (form.mapping(), team.pk if team else None, valid_only)
-        if chosen != (stored.mapping, stored.team_id, stored.valid_only):
+        allow = form.allow()
+        chosen = (form.mapping(), team.pk if team else None, valid_only, allow)
+        kept = (stored.mapping, stored.team_id, stored.valid_only, stored.less_specific_allowed)
+        if chosen != kept:
             _, rows = importing.read_rows(stored.content)
             importing.rehearse(
-                stored, rows, form.mapping(), user=request.user, team=team, valid_only=valid_only
+                stored,
+                rows,
+                form.mapping(),
+                user=request.user,
+                team=team,
+                valid_only=valid_only,
+                allow=allow,
             )
         if request.POST.get("action") != "import":
             return redirect("accounts:import_preview", pk=stored.pk)

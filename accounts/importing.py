@@ -35,11 +35,16 @@ from accounts.models import (
     ImportFile,
     ImportRowResult,
     ImportState,
+    LessSpecific,
     Month,
     Team,
     User,
+    country_name,
     domain_from_url,
+    empty_value,
     import_stalled_q,
+    less_specific,
+    naics_title,
 )
 from callprep.evidence import collect
 
@@ -374,7 +379,7 @@ def parse_industry(value: str) -> tuple[str, str | None]:
     crm = CRM_INDUSTRIES.get(value.lower())
     if crm:
         return crm, None
-    return "", f"Industry “{value}” is not a NAICS 2022 code or title; left blank."
+    return "", f"Industry “{value}” is not a NAICS 2022 code or title; ignored."
 
 
 def parse_employees(value: str) -> int | None:
@@ -425,10 +430,20 @@ class RowResult:
     changed: list[str] = field(default_factory=list)  # the evidence fields the row changes
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    # The fields ("name", "contact_email", ...) where the file's value is less specific than
+    # the current one, with its kind (LessSpecific); those kept as they were, with that value.
+    less: dict[str, str] = field(default_factory=dict)
+    kept: dict[str, object] = field(default_factory=dict)
+    changes: list[dict] = field(default_factory=list)  # what ImportRowResult.changes keeps
+    save_account: bool = True  # False for an update that changes nothing
+    save_contact: bool = True
 
     @property
     def ok(self) -> bool:
         return not self.errors
+
+    def has_less_specific(self, kind: str) -> bool:
+        return self.ok and kind in self.less.values()
 
 
 @dataclass
@@ -454,6 +469,10 @@ class ImportReport:
     def contacts(self) -> int:
         return sum(1 for r in self.rows if r.ok and r.contact_action)
 
+    def less_specific_rows(self, kind: str) -> int:
+        """The rows with a value less specific than the current one, of this kind."""
+        return sum(1 for r in self.rows if r.has_less_specific(kind))
+
 
 def row_values(row: Sequence[str], mapping: Sequence[str]) -> dict[str, str]:
     return {
@@ -464,18 +483,24 @@ def row_values(row: Sequence[str], mapping: Sequence[str]) -> dict[str, str]:
 
 
 def dry_run(
-    rows: Sequence[Sequence[str]], mapping: Sequence[str], *, user: User, team: Team | None
+    rows: Sequence[Sequence[str]],
+    mapping: Sequence[str],
+    *,
+    user: User,
+    team: Team | None,
+    allow: frozenset[str] = frozenset(),
 ) -> ImportReport:
     """Report what importing the rows would do, writing nothing.
 
     It checks every row with the code the import runs (``check_rows``), against the accounts,
     contacts and users the file can match, loaded up front with a bounded number of queries
-    (``Known``).
+    (``Known``). ``allow`` holds the kinds of less specific value (LessSpecific) that may
+    replace a more specific one.
     """
     problems = check_mapping(mapping)
     if problems:
         raise ImportProblem(" ".join(problems))
-    return ImportReport(rows=check_rows(rows, mapping, user=user, team=team))
+    return ImportReport(rows=check_rows(rows, mapping, user=user, team=team, allow=allow))
 
 
 def check_rows(
@@ -484,38 +509,54 @@ def check_rows(
     *,
     user: User,
     team: Team | None,
+    allow: frozenset[str] = frozenset(),
     save: bool = False,
+    savepoint_per_row: bool = True,
     first_number: int = 2,
 ) -> list[RowResult]:
     """Check the rows in order, each seeing what the rows before it did (and, with save, save
-    each valid one at once)."""
+    each valid one at once: see save_row)."""
     values = [row_values(row, mapping) for row in rows]
     known = Known(values, user=user)
     results = []
     for number, row in enumerate(values, start=first_number):
         result = RowResult(number=number, values=row)
         try:
-            slot = check_row(result, known, user=user, team=team)
+            slot = check_row(result, known, user=user, team=team, allow=allow)
             if save:
-                save_row(result)
+                save_row(result, savepoint=savepoint_per_row)
         except ValidationError as exc:
             result.errors = describe(exc)
             result.action = result.contact_action = ""
             result.account = result.contact = result.contact_key = None
+            result.changes = []
         else:
             known.remember(slot, result)
         results.append(result)
     return results
 
 
-def save_row(result: RowResult) -> None:
-    """Save the account and contact of a checked row together, or neither."""
+def save_row(result: RowResult, *, savepoint: bool = True) -> None:
+    """Save the account and contact of a checked row (nothing when it changes neither): in a
+    savepoint of their own, so that both or neither are saved and a conflict with a change
+    saved meanwhile fails the row alone; or, without, raising IntegrityError to the caller."""
+    contact = result.contact if result.save_contact else None
+    if not result.save_account and contact is None:
+        return
+
+    def save() -> None:
+        if result.save_account:
+            result.account.save()
+        if contact is not None:
+            contact.account = result.account
+            contact.save()
+
+    if not savepoint:
+        save()
+        return
     try:
         with transaction.atomic():
-            result.account.save()
-            if result.contact is not None:
-                result.contact.account = result.account
-                result.contact.save()
+            save()
     except IntegrityError as exc:
         raise ValidationError(
             "This row conflicts with a change saved since the preview "
@@ -564,14 +605,18 @@ def rehearse(
     user: User,
     team: Team | None,
     valid_only: bool = False,
+    allow: frozenset[str] = frozenset(),
 ) -> ImportReport | None:
     """Run the dry run of a stored upload with this mapping and keep its result for the
-    preview (None when the mapping itself is refused: its problems are kept instead)."""
+    preview (None when the mapping itself is refused: its problems are kept instead). The
+    less specific values ``allow`` lets through are kept with it, for the worker's import."""
     problems = check_mapping(mapping)
     report = None
     if not problems:
-        report = dry_run(rows, mapping, user=user, team=team)
-    keep_dry_run(stored, report, mapping, team=team, valid_only=valid_only, problems=problems)
+        report = dry_run(rows, mapping, user=user, team=team, allow=allow)
+    keep_dry_run(
+        stored, report, mapping, team=team, valid_only=valid_only, allow=allow, problems=problems
+    )
     return report
 
 
@@ -584,6 +629,7 @@ def row_result(stored: ImportFile, row: RowResult) -> ImportRowResult:
         contact_action=row.contact_action if row.ok else "",
         errors=row.errors,
         warnings=row.warnings,
+        changes=row.changes if row.ok else [],
     )
 
 
@@ -605,6 +651,7 @@ def keep_dry_run(
     *,
     team: Team | None,
     valid_only: bool,
+    allow: frozenset[str] = frozenset(),
     problems: Sequence[str] = (),
 ) -> None:
     """Replace the stored dry run of an upload by this one, RESULTS_PER_TRANSACTION verdicts
@@ -642,11 +689,16 @@ def keep_dry_run(
         stored.mapping = list(mapping)
         stored.team = team
         stored.valid_only = valid_only
+        stored.allow_less_specific(allow)
         stored.mapping_problems = list(problems)
         stored.created_count = report.created if report else 0
         stored.updated_count = report.updated if report else 0
         stored.contact_count = report.contacts if report else 0
         stored.failed_count = len(report.failed) if report else 0
+        stored.broader_industry_rows = (
+            report.less_specific_rows(LessSpecific.INDUSTRY) if report else 0
+        )
+        stored.empty_cell_rows = report.less_specific_rows(LessSpecific.EMPTY) if report else 0
         stored.save()
 
 
@@ -747,16 +799,30 @@ def run_queued_import(pk: int) -> bool:
 
 
 def import_batch(stored: ImportFile, rows: Sequence[Sequence[str]], *, first_number: int) -> None:
-    """Import some rows of an upload in one transaction and record what each did."""
-    with transaction.atomic():
-        results = check_rows(
+    """Import some rows of an upload in one transaction and record what each did.
+
+    The rows are saved without a savepoint each (half the round trips); should one conflict
+    with a change saved since the batch read the accounts, the batch starts again with a
+    savepoint per row, so that only that row fails."""
+
+    def import_rows(*, savepoint_per_row: bool) -> list[RowResult]:
+        return check_rows(
             rows,
             stored.mapping,
             user=stored.user,
             team=stored.team,
+            allow=stored.less_specific_allowed,
             save=True,
+            savepoint_per_row=savepoint_per_row,
             first_number=first_number,
         )
+
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                results = import_rows(savepoint_per_row=False)
+        except IntegrityError:
+            results = import_rows(savepoint_per_row=True)
         numbers = [r.number for r in results]
         stored.results.filter(number__in=numbers).delete()
         ImportRowResult.objects.bulk_create(row_result(stored, r) for r in results)
@@ -836,11 +902,15 @@ class Known:
         self.users: list[User] = []
         self.created = 0
         self._rep_team: list[Team | None] = []
+        owners = {v.get("owner", "") for v in rows} - {""}
+        owners = owners if user.is_admin_role else set()
+        # A row naming an owner shows the owner it replaces.
+        accounts = Account.objects.select_related("owner") if owners else Account.objects.all()
         domains = {website_and_domain(v)[1] for v in rows} - {""}
         for batch in batches(domains):
-            for account in Account.objects.filter(domain__in=batch):
+            for account in accounts.filter(domain__in=batch):
                 self.by_domain[account.domain] = self.hold(account)
-        visible = Account.objects.visible_to(user)
+        visible = accounts.visible_to(user)
         for key, index in (("external_id", self.by_external_id), ("name", self.by_name)):
             for batch in batches({v.get(key, "") for v in rows} - {""}):
                 for account in visible.filter(**{f"{key}__in": batch}):
@@ -857,8 +927,7 @@ class Known:
                 for contact in lowered.filter(**{lookup: batch}):
                     if contact.account_id in self.accounts:
                         self.contacts[contact.account_id][contact.pk] = contact
-        owners = {v.get("owner", "") for v in rows} - {""}
-        if owners and user.is_admin_role:
+        if owners:
             active = User.objects.filter(is_active=True).annotate(lower_email=Lower("email"))
             for batch in batches(owners):
                 self.users += active.filter(
@@ -933,10 +1002,39 @@ class Known:
             contacts[key] = result.contact
 
 
-def check_row(result: RowResult, known: Known, *, user: User, team: Team | None) -> int | None:
+# The fields a row can change, in the order the preview lists them.
+ACCOUNT_FIELDS = (
+    "name",
+    "website",
+    "external_id",
+    "naics_code",
+    "sic_code",
+    "country",
+    "hq_city",
+    "employees",
+    "fiscal_year_end",
+    "ticker",
+    "exchange",
+    "description",
+    "owner",
+)
+CONTACT_FIELDS = ("name", "email", "title", "phone", "buying_role")
+
+
+def check_row(
+    result: RowResult,
+    known: Known,
+    *,
+    user: User,
+    team: Team | None,
+    allow: frozenset[str] = frozenset(),
+) -> int | None:
     """Work out what the row does to its account and contact, without saving: set the
     result's action, account and contact, or raise ValidationError. Returns the slot of the
-    account it matched (None for a new one)."""
+    account it matched (None for a new one).
+
+    A value less specific than the current one (less_specific) replaces it only when its kind
+    is in ``allow``; otherwise the current value stays and the result notes it as kept."""
     values = result.values
     errors: dict[str, list[str]] = {}
     if not values.get("name"):
@@ -958,31 +1056,36 @@ def check_row(result: RowResult, known: Known, *, user: User, team: Team | None)
         account = copy.copy(found)
 
     def setter(name, parse=None):
-        raw = values.get(name, "")
-        if not raw:
+        if name not in values:  # no column for it
             return
+        raw = values[name]
         try:
-            setattr(account, name, parse(raw) if parse else raw)
+            value = (parse(raw) if parse else raw) if raw else empty_value(account, name)
         except ValidationError as exc:
             errors.setdefault(name, []).extend(exc.messages)
+        else:
+            take(result, account, name, value, allow)
 
     account.name = values["name"]
-    if website:
-        account.website = website
+    # A website made from a domain column says nothing new to an account whose website is at
+    # that domain (https://www.acme.example/en stays).
+    from_domain = not values.get("website") and domain
+    same_site = from_domain and domain == domain_from_url(account.website)
+    if ("website" in values or "domain" in values) and not same_site:
+        take(result, account, "website", website, allow)
     for name in ("external_id", "hq_city", "description", "exchange", "sic_code"):
         setter(name)
     setter("ticker", lambda v: v.upper())
     setter("country", parse_country)
     setter("employees", parse_employees)
     setter("fiscal_year_end", parse_month)
-    if values.get("naics_code"):
-        account.naics_code = values["naics_code"].strip()
-    elif values.get("industry"):
+    code, warning = values.get("naics_code", ""), None
+    if not code and values.get("industry"):
         code, warning = parse_industry(values["industry"])
-        if code:
-            account.naics_code = code
-        if warning:
-            result.warnings.append(warning)
+    if warning:
+        result.warnings.append(warning)
+    elif "naics_code" in values or "industry" in values:
+        take(result, account, "naics_code", code, allow)
     if values.get("owner") and user.is_admin_role:
         owner = known.owner(values["owner"])
         if owner is None:
@@ -1003,8 +1106,74 @@ def check_row(result: RowResult, known: Known, *, user: User, team: Team | None)
         result.changed = list(fields)
     else:
         result.changed = [f for f in fields if getattr(account, f) != getattr(found, f)]
-    check_contact(result, known, slot)
+        result.changes = diff(result, found, account, ACCOUNT_FIELDS)
+        result.save_account = account.domain != found.domain or any(
+            not change["kept"] for change in result.changes
+        )
+    check_contact(result, known, slot, allow)
     return slot
+
+
+def take(result: RowResult, instance: Account | Contact, name: str, value, allow) -> None:
+    """Give the field the file's value, unless that value is less specific than the current
+    one and the user did not allow its kind: then the current value stays, noted as kept."""
+    key = f"contact_{name}" if isinstance(instance, Contact) else name
+    kind = less_specific(instance, name, value)
+    if kind:
+        result.less[key] = kind
+        if kind not in allow:
+            result.kept[key] = value
+            return
+    setattr(instance, name, value)
+
+
+def diff(result: RowResult, before, after, names: Sequence[str]) -> list[dict]:
+    """The fields a row changes (or keeps: less specific), with their values as shown."""
+    prefix = "contact_" if isinstance(before, Contact) else ""
+    changes = []
+    for name in names:
+        key = prefix + name
+        attname = type(before)._meta.get_field(name).attname
+        if key in result.kept:
+            now, kept = result.kept[key], True
+        elif getattr(before, attname) != getattr(after, attname):
+            now, kept = getattr(after, name), False
+        else:
+            continue
+        changes.append(
+            {
+                "field": key,
+                "label": change_label(before, name),
+                "before": shown(before, name, getattr(before, name)),
+                "after": shown(before, name, now),
+                "less": result.less.get(key, ""),
+                "kept": kept,
+            }
+        )
+    return changes
+
+
+def shown(instance: Account | Contact, name: str, value) -> str:
+    """A value of the instance's field as the preview shows it."""
+    if value in ("", None):
+        return ""
+    field = type(instance)._meta.get_field(name)
+    if field.choices:
+        return str(dict(field.choices).get(value, value))
+    if name == "naics_code":
+        return f"{value} {naics_title(value)}".strip()
+    if name == "country":
+        return f"{country_name(value) or value} ({value})"
+    if name == "employees":
+        return f"{value:,}"
+    return str(value)
+
+
+def change_label(instance: Account | Contact, name: str) -> str:
+    label = str(type(instance)._meta.get_field(name).verbose_name)
+    if isinstance(instance, Contact):
+        return f"Contact {label}"
+    return label[:1].upper() + label[1:]
 
 
 def offline_errors(instance: Account | Contact, *, exclude: list[str]) -> dict[str, list[str]]:
@@ -1020,7 +1189,9 @@ def offline_errors(instance: Account | Contact, *, exclude: list[str]) -> dict[s
     return errors
 
 
-def check_contact(result: RowResult, known: Known, slot: int | None) -> None:
+def check_contact(
+    result: RowResult, known: Known, slot: int | None, allow: frozenset[str] = frozenset()
+) -> None:
     values = result.values
     name, email = contact_name_and_email(values)
     if not name and not email:
@@ -1030,14 +1201,14 @@ def check_contact(result: RowResult, known: Known, slot: int | None) -> None:
     result.contact_action = "update" if found else "create"
     contact = copy.copy(found) if found else Contact(account=result.account)
     contact.name = name or contact.name or email.split("@")[0]
-    if email:
-        contact.email = email
+    if "contact_email" in values:
+        take(result, contact, "email", email, allow)
     for source, target in (("contact_title", "title"), ("contact_phone", "phone")):
-        if values.get(source):
-            setattr(contact, target, values[source])
+        if source in values:
+            take(result, contact, target, values[source], allow)
     try:
-        if values.get("contact_buying_role"):
-            contact.buying_role = parse_role(values["contact_buying_role"])
+        if "contact_buying_role" in values:
+            take(result, contact, "buying_role", parse_role(values["contact_buying_role"]), allow)
         errors = offline_errors(contact, exclude=["account", "reports_to"])
         twin = known.email_holder(slot, contact.email) if contact.email else None
         if twin is not None and twin != key:
@@ -1048,6 +1219,10 @@ def check_contact(result: RowResult, known: Known, slot: int | None) -> None:
         messages = exc.message_dict if hasattr(exc, "error_dict") else {"role": exc.messages}
         raise ValidationError({f"contact_{k}": v for k, v in messages.items()}) from None
     result.contact, result.contact_key = contact, key
+    if found is not None:
+        changes = diff(result, found, contact, CONTACT_FIELDS)
+        result.changes += changes
+        result.save_contact = any(not change["kept"] for change in changes)
 
 
 def collect_changed_accounts(results: Sequence[RowResult], *, by: User) -> None:

@@ -204,6 +204,29 @@ def naics_title(code: str) -> str:
     return NAICS_CODES.get(code, "")
 
 
+def naics_prefixes(group: str) -> list[str]:
+    """The prefixes of the NAICS codes within a group: the code itself, or each two-digit code
+    of a sector that spans several (31-33 is 31, 32 and 33)."""
+    first, _, last = group.partition("-")
+    if not (last and first.isdigit() and last.isdigit()):
+        return [group]
+    return [str(n) for n in range(int(first), int(last) + 1)]
+
+
+def naics_within(code: str, group: str) -> bool:
+    """Whether the industry ``code`` lies within the NAICS ``group`` (or is it): 484121 lies
+    within 4841, 484 and the sector 48-49."""
+    return bool(code and group) and any(code.startswith(p) for p in naics_prefixes(group))
+
+
+def naics_within_q(group: str) -> Q:
+    """The accounts whose industry lies within the NAICS ``group`` (twin of naics_within)."""
+    query = Q(pk__in=[])
+    for prefix in naics_prefixes(group):
+        query |= Q(naics_code__startswith=prefix)
+    return query
+
+
 def validate_naics_code(code: str) -> None:
     if code and code not in NAICS_CODES:
         raise ValidationError(
@@ -677,6 +700,43 @@ class WorkerImport(models.Model):
         )
 
 
+class LessSpecific(models.TextChoices):
+    """How a value from an import can tell less than the one an account or contact holds."""
+
+    INDUSTRY = "industry", "a broader industry"
+    EMPTY = "empty", "no value"
+
+
+def empty_value(instance: models.Model, name: str):
+    """What a field holds when it says nothing: its default ("", None, or the unknown role)."""
+    return type(instance)._meta.get_field(name).get_default()
+
+
+def less_specific(instance: Account | Contact, name: str, value) -> str:
+    """The way ``value`` would tell less about the field than what ``instance`` holds now, or
+    "" when it would not: LessSpecific.EMPTY for no value over a value, LessSpecific.INDUSTRY
+    for a NAICS group over an industry within it (sector 48-49 or 4841 over 484121). The dry run
+    and the worker's import both ask it before replacing a value."""
+    current = getattr(instance, name)
+    if value == current or current in ("", None):
+        return ""
+    empty = empty_value(instance, name)
+    if current == empty:
+        return ""
+    if value in ("", None, empty):
+        return LessSpecific.EMPTY
+    if name == "naics_code" and value in NAICS_CODES and naics_within(current, value):
+        return LessSpecific.INDUSTRY
+    return ""
+
+
+# The ImportFile field that lets each kind of less specific value replace a value.
+LESS_SPECIFIC_CHOICES: dict[str, str] = {
+    "replace_with_broader_industry": str(LessSpecific.INDUSTRY),
+    "clear_where_empty": str(LessSpecific.EMPTY),
+}
+
+
 class ImportFile(WorkerImport):
     """A CSV file uploaded for import, kept between the preview and the import itself.
 
@@ -699,6 +759,12 @@ class ImportFile(WorkerImport):
     mapping = models.JSONField(default=list, blank=True)
     team = models.ForeignKey(Team, on_delete=models.SET_NULL, null=True, blank=True)
     valid_only = models.BooleanField(default=False)
+    # Whether the file's less specific values may replace more specific ones (see
+    # less_specific), one choice per kind, and how many rows of the dry run have each kind.
+    replace_with_broader_industry = models.BooleanField(default=False)
+    clear_where_empty = models.BooleanField(default=False)
+    broader_industry_rows = models.PositiveIntegerField(default=0)
+    empty_cell_rows = models.PositiveIntegerField(default=0)
     mapping_problems = models.JSONField(default=list, blank=True)
     created_count = models.PositiveIntegerField(default=0)
     updated_count = models.PositiveIntegerField(default=0)
@@ -709,6 +775,15 @@ class ImportFile(WorkerImport):
 
     def __str__(self) -> str:
         return self.filename
+
+    @property
+    def less_specific_allowed(self) -> frozenset[str]:
+        """The kinds of less specific value (LessSpecific) the user lets replace a value."""
+        return frozenset(k for name, k in LESS_SPECIFIC_CHOICES.items() if getattr(self, name))
+
+    def allow_less_specific(self, kinds: frozenset[str]) -> None:
+        for name, kind in LESS_SPECIFIC_CHOICES.items():
+            setattr(self, name, kind in kinds)
 
     @property
     def percent_done(self) -> int:
@@ -725,6 +800,10 @@ class ImportRowResult(models.Model):
     contact_action = models.CharField(max_length=10, blank=True)
     errors = models.JSONField(default=list, blank=True)
     warnings = models.JSONField(default=list, blank=True)
+    # For a row that updates an account (or contact): each field it changes, or keeps because
+    # the file's value is less specific, as {"field", "label", "before", "after", "less",
+    # "kept"} with the values as shown to the user ("less" is a LessSpecific kind or "").
+    changes = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["number"]

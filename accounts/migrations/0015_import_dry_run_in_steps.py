@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0013_site_settings'),
+        ('accounts', '0014_import_changes_and_less_specific_choices'),
     ]
 
     operations = [
