@@ -375,6 +375,11 @@ def write_everything(payload: str, *, acme, dana, call, brief, alice, victor, cl
         response = import_calendar(client, ics_calendar(payload, matched=matched), "cal.ics")
         assert response.status_code == 200
         pages[f"calendar import result {matched}"] = response
+    # And the preview of an upload, which lists each event before anything is imported.
+    upload = SimpleUploadedFile("cal.ics", ics_calendar(payload, matched=True))
+    previewed = client.post(reverse("callprep:calendar_import"), {"file": upload})
+    pages["calendar import preview"] = client.get(previewed.url)
+    client.post(previewed.url, {"action": "cancel"})
     pending = CalendarImport.objects.get(user=alice)
     ics_call = Call.objects.get(ical_uid="xss-ics@example.com")
     return {
