@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from accounts import views as account_views
+from callprep import search_views
 from callprep import views as callprep_views
 
 admin.site.site_header = "SalesPrep administration"
@@ -10,6 +11,7 @@ admin.site.site_title = "SalesPrep admin"
 urlpatterns = [
     path("", account_views.home, name="home"),
     path("healthz", callprep_views.healthz, name="healthz"),
+    path("search/", search_views.search_page, name="search"),
     path("auth/", include("accounts.auth_urls")),
     path("accounts/", include("accounts.urls")),
     path("settings/", include("accounts.settings_urls")),

@@ -282,6 +282,9 @@ MATRIX: dict[str, tuple[str, str]] = {
         "ok    ok    ok    ok    ok    ok    ok    ok",
         "405   405   405   405   405   405   405   405",
     ),
+    # Search answers everyone signed in, each with what they may see (tests/callprep/
+    # test_search.py).
+    "search": ("login ok    ok    ok    ok    ok    ok    ok", NO_POST),
     "profile": (
         "login ok    ok    ok    ok    ok    ok    ok",
         "login ok    ok    ok    ok    ok    ok    ok",

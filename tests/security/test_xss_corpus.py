@@ -445,6 +445,9 @@ def pages_to_render(brief, call, acme, dana, made, payload) -> list[tuple[str, s
         ("notifications (exec)", "victor", reverse("briefs:notifications"), None),
         ("evidence panel", "alice", reverse("evidence:panel", args=[acme.pk]), None),
         ("citation", "alice", reverse("evidence:citation", args=[made["citation"].pk]), None),
+        # Part of every marker ("xssq" of "xssq07z"): every kind of result, names and titles.
+        ("search", "alice", reverse("search"), {"q": "xssq"}),
+        ("search for the payload", "mallory", reverse("search"), {"q": payload}),
         ("dashboard", "mallory", reverse("callprep:dashboard") + f"?team={acme.team_id}", None),
         ("dashboard calls", "mallory", reverse("callprep:dashboard:calls"), measure),
         (
@@ -495,6 +498,7 @@ def test_no_payload_runs_script_on_any_page(
             if marker in html:
                 reached.setdefault(field, []).append(name)
     assert problems == []
+    assert 'data-testid="search-result"' in rendered["search"].content.decode()
     # A URL that is not http(s) may be dropped (that is the safe answer); every other field
     # must reach a page, so that no field goes unchecked.
     must_reach = {
