@@ -97,7 +97,7 @@ def test_the_account_search_updates_the_list_as_the_rep_types(page, login_as, al
     login_as(alice)
     page.goto(f"{live_server.url}/accounts/")
 
-    page.get_by_label("Search").fill("beta")
+    page.locator("main").get_by_label("Search", exact=True).fill("beta")
 
     results = page.locator("#account-results")
     expect(results).to_contain_text("1 account")
